@@ -1,0 +1,57 @@
+# syncmap: the two-command quick start is `make lab` and `make test`.
+# Every target installs missing Debian packages first (scripts/bootstrap), then
+# configures and builds into its own folder under build/.
+
+JOBS ?= $(shell nproc)
+CMAKE_GENERATOR ?= Ninja
+CONFIGURE = cmake -G "$(CMAKE_GENERATOR)" -S . -Wno-dev
+LAB_ARGS ?=
+
+.PHONY: all deps lab test test-asan test-tsan bench fuzz examples clean
+
+all: test
+
+deps:
+	@scripts/bootstrap core peers plots fuzz
+
+build/release/build.ninja: | deps
+	$(CONFIGURE) -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_FUZZ=ON
+
+build/asan/build.ninja: | deps
+	$(CONFIGURE) -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSYNCMAP_SANITIZE=address \
+	  -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF
+
+build/tsan/build.ninja: | deps
+	$(CONFIGURE) -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_SANITIZE=thread \
+	  -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF
+
+build/bench/build.ninja: | deps
+	$(CONFIGURE) -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNCMAP_BUILD_TESTS=OFF
+
+test: deps build/release/build.ninja
+	cmake --build build/release -j $(JOBS)
+	cd build/release && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps build/asan/build.ninja
+	cmake --build build/asan -j $(JOBS)
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE no-sanitizer
+
+test-tsan: deps build/tsan/build.ninja
+	cmake --build build/tsan -j $(JOBS)
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE no-sanitizer
+
+lab: deps build/release/build.ninja
+	cmake --build build/release -j $(JOBS) --target syncmap-lab
+	build/release/lab/syncmap-lab $(LAB_ARGS)
+
+bench: deps build/bench/build.ninja
+	cmake --build build/bench -j $(JOBS)
+	build/bench/bench/syncmap-bench
+
+examples: deps build/release/build.ninja
+	cmake --build build/release -j $(JOBS)
+
+clean:
+	rm -rf build

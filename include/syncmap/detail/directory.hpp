@@ -1,0 +1,93 @@
+// syncmap/detail/directory.hpp - the extendible-hashing directory of sync_map.
+//
+// An array of 2^global_depth leaf pointers indexed by the top global_depth bits of a
+// key's hash, so directory order is hash order. A leaf of depth d occupies the
+// 2^(global_depth - d) consecutive entries that share its d-bit prefix.
+//
+// Entries are atomics: a split rewrites the entries of one leaf in place while readers
+// index the same directory. The directory itself is replaced (copy, publish, retire) only
+// when it doubles or when the map is cleared; all such changes happen under the map's
+// structure mutex, and a directory that has been replaced is never written again.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "leaf.hpp"
+
+namespace syncmap::detail {
+
+class alignas(std::atomic<leaf*>) directory {
+public:
+    const unsigned global_depth;
+
+    static directory* create(unsigned global_depth) {
+        const std::size_t n = std::size_t{1} << global_depth;
+        void* raw = ::operator new(bytes_for(global_depth));
+        auto* d = new (raw) directory(global_depth);
+        for (std::size_t i = 0; i < n; ++i) new (&d->entries()[i]) std::atomic<leaf*>(nullptr);
+        return d;
+    }
+
+    static void destroy(void* p) noexcept {
+        auto* d = static_cast<directory*>(p);
+        const std::size_t bytes = bytes_for(d->global_depth);
+        d->~directory();
+        ::operator delete(p, bytes);
+    }
+
+    static constexpr std::size_t bytes_for(unsigned global_depth) noexcept {
+        return sizeof(directory) + (std::size_t{1} << global_depth) * sizeof(std::atomic<leaf*>);
+    }
+
+    std::size_t size() const noexcept { return std::size_t{1} << global_depth; }
+
+    std::size_t index_of(std::uint64_t hash) const noexcept {
+        return global_depth == 0 ? 0 : static_cast<std::size_t>(hash >> (64 - global_depth));
+    }
+
+    // acquire: pairs with the release store that published the leaf, so its header and
+    // slots are initialised when seen.
+    leaf* leaf_for(std::uint64_t hash) const noexcept {
+        return entries()[index_of(hash)].load(std::memory_order_acquire);
+    }
+
+    leaf* at(std::size_t i) const noexcept { return entries()[i].load(std::memory_order_acquire); }
+
+    void set(std::size_t i, leaf* l) noexcept { entries()[i].store(l, std::memory_order_release); }
+
+    // Number of directory entries a leaf of local depth d spans.
+    std::size_t span_of(const leaf* l) const noexcept {
+        return std::size_t{1} << (global_depth - l->depth);
+    }
+
+    // First entry of the run that belongs to `l`.
+    std::size_t first_index_of(const leaf* l) const noexcept {
+        return l->depth == 0 ? 0 : static_cast<std::size_t>(l->prefix) << (global_depth - l->depth);
+    }
+
+    // Visits each distinct leaf once, in hash order, even while splits rewrite entries:
+    // a split publishes the upper half of its range before the lower half (see
+    // sync_map::split_leaf), so a walker that meets the new lower leaf also meets the new
+    // upper one, and a walker that meets the old leaf skips its whole range.
+    template <class F>
+    void for_each_leaf(F&& f) const {
+        for (std::size_t i = 0; i < size();) {
+            leaf* l = at(i);
+            f(l);
+            i = first_index_of(l) + span_of(l);
+        }
+    }
+
+private:
+    explicit directory(unsigned depth) noexcept : global_depth(depth) {}
+
+    std::atomic<leaf*>* entries() noexcept { return reinterpret_cast<std::atomic<leaf*>*>(this + 1); }
+    const std::atomic<leaf*>* entries() const noexcept {
+        return reinterpret_cast<const std::atomic<leaf*>*>(this + 1);
+    }
+};
+
+}  // namespace syncmap::detail
