@@ -51,7 +51,9 @@ public:
     const std::uint8_t depth;         // number of hash bits in prefix (0..63)
     const std::uint32_t group_mask;   // groups - 1; groups is a power of two
     std::uint32_t used = 0;           // full + deleted slots; only under lock
-    std::atomic<std::uint32_t> live{0};  // full slots; written under lock, read relaxed by size()
+    std::uint32_t full = 0;           // slots holding a node (tombstones included); only under lock
+    std::atomic<std::uint32_t> live{0};  // slots holding a non-tombstone node; written under
+                                         // lock, read relaxed by size()
     const std::uint64_t prefix;       // hash >> (64 - depth) for every key in the leaf
 
     static leaf* create(unsigned depth, std::uint64_t prefix, std::uint32_t groups) {
@@ -163,10 +165,16 @@ public:
         }
     }
 
-    // Under lock: replaces the node at a found position.
+    node_header* node_at(position pos) const noexcept {
+        return groups()[pos.group].slots[pos.slot].load(std::memory_order_relaxed);
+    }
+
+    // Under lock: replaces the node at a found position (either may be a tombstone).
     void replace(position pos, node_header* n) noexcept {
+        const node_header* old = node_at(pos);
         // release: the node's contents are visible to whoever loads the pointer.
         groups()[pos.group].slots[pos.slot].store(n, std::memory_order_release);
+        add_live(static_cast<int>(!n->is_tombstone()) - static_cast<int>(!old->is_tombstone()));
     }
 
     // Under lock: fills a free position found by locate().
@@ -174,19 +182,34 @@ public:
         leaf_group& g = groups()[pos.group];
         const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
         if (ctrl_at(word, pos.slot) == ctrl_empty) ++used;
+        ++full;
         g.slots[pos.slot].store(n, std::memory_order_release);
         // release, after the slot store: a reader that sees the byte sees the slot.
         g.ctrl.store(with_ctrl(word, pos.slot, h2_of(n->hash)), std::memory_order_release);
-        live.store(live.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        add_live(n->is_tombstone() ? 0 : 1);
     }
 
-    // Under lock: turns a found position into a tombstone.
+    // Under lock: turns a found position into a deleted slot.
     void remove(position pos) noexcept {
         leaf_group& g = groups()[pos.group];
+        const node_header* old = node_at(pos);
         const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
         g.ctrl.store(with_ctrl(word, pos.slot, ctrl_deleted), std::memory_order_release);
         g.slots[pos.slot].store(nullptr, std::memory_order_release);
-        live.store(live.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        --full;
+        add_live(old->is_tombstone() ? 0 : -1);
+    }
+
+    // Under lock: visits every occupied position with its head node.
+    template <class F>
+    void for_each_position(F&& f) {
+        for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
+            const std::uint64_t word = groups()[gi].ctrl.load(std::memory_order_relaxed);
+            for (slot_mask m = match_full(word); m; m.remove_lowest()) {
+                const position pos{gi, m.lowest(), true};
+                if (node_header* n = node_at(pos)) f(pos, n);
+            }
+        }
     }
 
     // Building a fresh, unpublished leaf: no concurrent access, hashes are distinct keys.
@@ -199,14 +222,16 @@ public:
                 g.slots[f.lowest()].store(n, std::memory_order_relaxed);
                 g.ctrl.store(with_ctrl(word, f.lowest(), h2_of(n->hash)), std::memory_order_relaxed);
                 ++used;
-                live.store(live.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                ++full;
+                add_live(n->is_tombstone() ? 0 : 1);
                 return;
             }
             p.next();
         }
     }
 
-    // Visits every node of the leaf (lock-free readers: each slot is read once).
+    // Visits every head node of the leaf, tombstones included (lock-free readers: each slot
+    // is read once).
     template <class F>
     void for_each_node(F&& f) const {
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
@@ -241,6 +266,10 @@ public:
     }
 
 private:
+    void add_live(int delta) noexcept {
+        live.store(live.load(std::memory_order_relaxed) + static_cast<std::uint32_t>(delta), std::memory_order_relaxed);
+    }
+
     leaf(unsigned d, std::uint64_t p, std::uint32_t groups) noexcept
         : depth(static_cast<std::uint8_t>(d)), group_mask(groups - 1), prefix(p) {}
 };

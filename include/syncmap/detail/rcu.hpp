@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 #include <urcu/call-rcu.h>  // struct rcu_head only; declares no macros we could collide with
 
@@ -154,7 +155,21 @@ private:
     retire_batch* pending_ = nullptr;
 };
 
+// At exit, waits until everything retired has been freed, so that leak checkers
+// (LeakSanitizer, valgrind) see no retired-but-queued memory and destructors of retired
+// objects run before the process ends. Constructed on a thread's first RCU use, so it is
+// destroyed after main() returns, after the main thread's thread_local state.
+class rcu_exit_drain {
+public:
+    ~rcu_exit_drain() {
+        urcu_memb_register_thread();
+        urcu_memb_barrier();
+        urcu_memb_unregister_thread();
+    }
+};
+
 inline rcu_thread_state& rcu_this_thread() {
+    static rcu_exit_drain drain_at_exit;  // constructed before `state` below
     thread_local rcu_thread_state state;
     return state;
 }
@@ -183,7 +198,34 @@ inline void rcu_retire(void* object, void (*destroy)(void*) noexcept, std::size_
     rcu_this_thread().retire(object, destroy, bytes);
 }
 
+
+// An object that carries its own rcu_head, so that retiring it never allocates: used
+// for whole trees unpublished by clear() and from destructors. `destroy` frees it.
+struct rcu_retirable {
+    rcu_head head;  // must stay first: reclaim casts rcu_head* back
+    void (*destroy)(rcu_retirable*) noexcept = nullptr;
+    std::size_t bytes = 0;
+
+    static void reclaim(rcu_head* h) noexcept {
+        auto* self = reinterpret_cast<rcu_retirable*>(h);
+        tsan_acquire(self);
+        tsan_acquire(&rcu_grace_period_sync);
+        rcu_pending_bytes.fetch_sub(static_cast<std::int64_t>(self->bytes), std::memory_order_relaxed);
+        self->destroy(self);
+    }
+};
+
+inline void rcu_retire_object(rcu_retirable* object) noexcept {
+    rcu_this_thread();
+    rcu_pending_bytes.fetch_add(static_cast<std::int64_t>(object->bytes), std::memory_order_relaxed);
+    tsan_release(object);
+    urcu_memb_call_rcu(&object->head, &rcu_retirable::reclaim);
+}
+
+// Frees `object` with delete after a grace period. Requires rcu_retire_reserve(). (Types
+// that carry their own rcu_head go through rcu_retire_object instead.)
 template <class T>
+    requires(!std::is_base_of_v<rcu_retirable, T>)
 void rcu_retire(T* object) noexcept {
     rcu_retire(object, [](void* p) noexcept { delete static_cast<T*>(p); }, sizeof(T));
 }
