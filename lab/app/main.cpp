@@ -1,0 +1,156 @@
+// syncmap-lab: runs every scenario on every container at every thread count, checks the
+// recorded histories clause by clause, prints the clause table, and exits non-zero if a
+// clause a syncmap container promises was violated.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "../../peers/peers.hpp"
+#include "options.hpp"
+#include "results.hpp"
+#include "syncmap_adapters.hpp"
+
+namespace {
+
+using namespace syncmap::lab;
+
+std::vector<adapter_entry> every_container() {
+    std::vector<adapter_entry> all = syncmap_containers();
+    for (auto& p : peers::installed()) all.push_back(std::move(p));
+    return all;
+}
+
+struct job {
+    const scenario* s;
+    const adapter_entry* c;
+    unsigned threads;
+};
+
+class progress_line {
+public:
+    explicit progress_line(bool enabled) : enabled_(enabled) {}
+    void show(std::size_t done, std::size_t total, const job& j, double elapsed) {
+        if (!enabled_) return;
+        std::fprintf(stderr, "\r\033[K[%3zu/%zu] %5.0fs  %-16s %-20s threads=%u", done + 1, total, elapsed,
+                     j.c->name.c_str(), j.s->name.c_str(), j.threads);
+        std::fflush(stderr);
+    }
+    void clear() {
+        if (enabled_) std::fprintf(stderr, "\r\033[K");
+    }
+
+private:
+    bool enabled_;
+};
+
+int run(int argc, char** argv) {
+    const std::vector<adapter_entry> containers = every_container();
+    options opts;
+    try {
+        opts = parse_options(argc, argv);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "syncmap-lab: %s\n", e.what());
+        return 2;
+    }
+    if (opts.help) {
+        print_help(containers);
+        return 0;
+    }
+    if (opts.list) {
+        for (const auto& s : all_scenarios()) std::printf("scenario  %-20s %s\n", s.name.c_str(), s.summary.c_str());
+        for (const auto& c : containers) std::printf("container %-20s %s\n", c.name.c_str(), c.description.c_str());
+        return 0;
+    }
+
+    std::vector<const scenario*> scenarios;
+    for (const auto& name : opts.scenarios) {
+        auto it = std::find_if(all_scenarios().begin(), all_scenarios().end(), [&](const scenario& s) { return s.name == name; });
+        if (it == all_scenarios().end()) {
+            std::fprintf(stderr, "syncmap-lab: unknown scenario '%s' (--list shows them)\n", name.c_str());
+            return 2;
+        }
+        scenarios.push_back(&*it);
+    }
+    if (scenarios.empty())
+        for (const auto& s : all_scenarios()) scenarios.push_back(&s);
+
+    lab_run result;
+    result.opts = opts;
+    for (const auto& name : opts.containers) {
+        auto it = std::find_if(containers.begin(), containers.end(), [&](const adapter_entry& c) { return c.name == name; });
+        if (it == containers.end()) {
+            std::fprintf(stderr, "syncmap-lab: unknown container '%s' (--list shows them)\n", name.c_str());
+            return 2;
+        }
+    }
+    for (const auto& c : containers) {
+        if (!opts.containers.empty() && std::find(opts.containers.begin(), opts.containers.end(), c.name) == opts.containers.end())
+            continue;
+        container_info info{c, {}};
+        auto probe = c.make();
+        for (std::size_t k = 0; k < clause_count; ++k) info.promises[k] = probe->promises(static_cast<clause>(k));
+        result.containers.push_back(std::move(info));
+    }
+
+    std::vector<job> jobs;
+    for (const auto* s : scenarios)
+        for (const auto& c : result.containers) {
+            if (s->single_thread_count) {
+                jobs.push_back({s, &c.entry, 1});
+                continue;
+            }
+            for (unsigned t : opts.threads) jobs.push_back({s, &c.entry, t});
+        }
+
+    const auto t0 = std::chrono::steady_clock::now();
+    progress_line progress(opts.progress || ::isatty(STDERR_FILENO));
+    std::printf("syncmap-lab: %zu runs (%zu scenarios x %zu containers x thread counts", jobs.size(), scenarios.size(),
+                result.containers.size());
+    for (unsigned t : opts.threads) std::printf(" %u", t);
+    std::printf("), %.2f s each\n", opts.config.seconds);
+    std::fflush(stdout);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        const job& j = jobs[i];
+        progress.show(i, jobs.size(), j, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        scenario_config cfg = opts.config;
+        cfg.threads = j.threads;
+        cfg.seed = opts.config.seed * 1000003 + i;
+        for (auto& r : j.s->run(*j.c, cfg)) result.results.push_back(std::move(r));
+    }
+    progress.clear();
+    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    std::printf("\n");
+    print_clause_table(stdout, result);
+    print_measurements(stdout, result);
+    print_violations(stdout, result);
+
+    if (!opts.json_path.empty()) {
+        std::ofstream json(opts.json_path);
+        json << to_json(result);
+        if (!json) {
+            std::fprintf(stderr, "syncmap-lab: cannot write %s\n", opts.json_path.c_str());
+            return 2;
+        }
+    }
+    if (!opts.report_dir.empty()) std::printf("\n%s\n", write_report(result, opts.report_dir, opts.plots).c_str());
+
+    const std::uint64_t bad = promised_violations(result);
+    std::printf("\n%s: %llu violations of clauses syncmap promises; wall time %.1f s\n", bad ? "FAIL" : "PASS",
+                static_cast<unsigned long long>(bad), result.wall_seconds);
+    return bad ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "syncmap-lab: %s\n", e.what());
+        return 3;
+    }
+}

@@ -1,0 +1,179 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+#include <string_view>
+
+namespace syncmap::lab {
+
+namespace {
+
+template <class T>
+T parse_number(std::string_view opt, std::string_view text) {
+    T value{};
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty())
+        throw std::invalid_argument(std::string(opt) + ": '" + std::string(text) + "' is not a valid number");
+    return value;
+}
+
+double parse_double(std::string_view opt, std::string_view text) {
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(std::string(text), &used);
+        if (used != text.size()) throw std::invalid_argument("");
+        return v;
+    } catch (const std::exception&) {
+        throw std::invalid_argument(std::string(opt) + ": '" + std::string(text) + "' is not a valid number");
+    }
+}
+
+}  // namespace
+
+options parse_options(int argc, char** argv) {
+    options o;
+    bool threads_given = false, seconds_given = false, traversals_given = false;
+    std::vector<unsigned> threads;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc) throw std::invalid_argument(std::string(arg) + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "-h" || arg == "--help") {
+            o.help = true;
+        } else if (arg == "contracts") {
+            // The default command: check every clause. Accepted for symmetry with the docs.
+        } else if (arg == "--threads") {
+            threads_given = true;
+            std::string_view list = value();
+            while (!list.empty()) {
+                const auto comma = list.find(',');
+                const auto t = parse_number<unsigned>("--threads", list.substr(0, comma));
+                if (t < 1 || t > 64) throw std::invalid_argument("--threads: " + std::to_string(t) + " is outside 1..64");
+                threads.push_back(t);
+                list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            }
+        } else if (arg == "--seconds") {
+            seconds_given = true;
+            o.config.seconds = parse_double("--seconds", value());
+            if (!(o.config.seconds > 0 && o.config.seconds <= 600))
+                throw std::invalid_argument("--seconds: must be in (0, 600]");
+        } else if (arg == "--ops") {
+            o.config.ops_per_thread = parse_number<std::uint64_t>("--ops", value());
+            if (o.config.ops_per_thread == 0) throw std::invalid_argument("--ops: must be at least 1");
+        } else if (arg == "--keys") {
+            o.config.keys = parse_number<std::size_t>("--keys", value());
+            if (o.config.keys < 16 || o.config.keys > (1u << 22))
+                throw std::invalid_argument("--keys: must be in 16..4194304");
+        } else if (arg == "--zipf") {
+            o.config.zipf = parse_double("--zipf", value());
+            if (!(o.config.zipf > 0 && o.config.zipf <= 3)) throw std::invalid_argument("--zipf: must be in (0, 3]");
+        } else if (arg == "--traversals") {
+            traversals_given = true;
+            o.config.max_traversals = parse_number<std::size_t>("--traversals", value());
+            if (o.config.max_traversals < 2) throw std::invalid_argument("--traversals: must be at least 2");
+        } else if (arg == "--skew") {
+            o.config.skew = parse_number<timestamp>("--skew", value());
+            if (o.config.skew < 0 || o.config.skew > 1000000000) throw std::invalid_argument("--skew: must be in 0..1e9 ns");
+        } else if (arg == "--scenario") {
+            o.scenarios.emplace_back(value());
+        } else if (arg == "--container") {
+            o.containers.emplace_back(value());
+        } else if (arg == "--seed") {
+            o.config.seed = parse_number<std::uint64_t>("--seed", value());
+        } else if (arg == "--json") {
+            o.json_path = value();
+        } else if (arg == "--report") {
+            o.report_dir = value();
+        } else if (arg == "--no-report") {
+            o.report_dir.clear();
+        } else if (arg == "--no-plots") {
+            o.plots = false;
+        } else if (arg == "--progress") {
+            o.progress = true;
+        } else if (arg == "--quick") {
+            o.quick = true;
+        } else if (arg == "--list") {
+            o.list = true;
+        } else {
+            throw std::invalid_argument("unknown option '" + std::string(arg) + "' (see --help)");
+        }
+    }
+    if (o.quick) {
+        if (!threads_given) threads = {1, 2};
+        if (!seconds_given) o.config.seconds = 0.05;
+        if (!traversals_given) o.config.max_traversals = 60;
+    }
+    if (!threads.empty()) o.threads = threads;
+    return o;
+}
+
+void print_help(const std::vector<adapter_entry>& containers) {
+    std::printf(
+        "syncmap-lab: checks syncmap's contract clauses on real concurrent runs and measures\n"
+        "the same clauses on peer concurrent maps.\n\n"
+        "usage: syncmap-lab [contracts] [options]\n\n"
+        "Every scenario runs on every selected container at every thread count. Each run records\n"
+        "every operation and traversal with invocation/response timestamps, then the checkers\n"
+        "decide clause by clause (docs/LAB.md explains how). The exit status is 1 if a clause\n"
+        "that a syncmap container promises was violated, 2 on a usage error, 0 otherwise.\n\n"
+        "options:\n"
+        "  --threads LIST     thread counts, comma-separated (default 1,2,4,8; --quick: 1,2).\n"
+        "                     Point-ops runs LIST workers; traversal scenarios run LIST writers\n"
+        "                     plus their traversal threads.\n"
+        "  --seconds S        wall-clock budget of one run (default 0.2; --quick: 0.05)\n"
+        "  --ops N            operations per worker per run. point-ops: exactly N (no time\n"
+        "                     limit; default 240000/threads within --seconds); traversal\n"
+        "                     scenarios: N per writer, paced over --seconds (default\n"
+        "                     300000/writers)\n"
+        "  --keys N           key space (default per scenario: 256 point-ops, 1024 traversals,\n"
+        "                     32768 inserted by growth-during-range, 4096 retired-memory)\n"
+        "  --zipf S           exponent of the skewed point-ops variant (default 0.99)\n"
+        "  --traversals N     traversals per run at most (default 300; bounds memory)\n"
+        "  --skew NS          cross-thread real-time order is trusted only beyond NS nanoseconds\n"
+        "                     (default 1000; a store may reach other cores after its writer read\n"
+        "                     the clock; 0 asks for real-time order at the clock's resolution)\n"
+        "  --scenario NAME    run only this scenario (repeatable)\n"
+        "  --container NAME   run only this container (repeatable)\n"
+        "  --seed N           seed of the workload generators (default 1)\n"
+        "  --json FILE        write every result, tally and curve as JSON\n"
+        "  --report DIR       write DIR/README.md, DIR/results.json and PNG plots\n"
+        "                     (default lab-report); --no-report skips it\n"
+        "  --no-plots         write the report without running the plotting script\n"
+        "  --progress         show the progress line even when stderr is not a terminal\n"
+        "  --quick            a fast smoke run (threads 1,2; 0.05 s runs; 60 traversals)\n"
+        "  --list             list scenarios and containers, then exit\n"
+        "  -h, --help         this text\n\n"
+        "output:\n"
+        "  A table, container x clause. A cell is 'violations / checks': for L1 a check is one\n"
+        "  key's history in one run, for W1-W4 one traversal. '+N unknown' counts checks whose\n"
+        "  search hit its budget (never counted as passes). 'not promised': the map does not\n"
+        "  guarantee the clause, the figure is measured for comparison. 'not supported': the\n"
+        "  map has no such mode, or using it concurrently would be undefined behaviour.\n"
+        "  Then a table of measurements per container (scenario figures), and the violations\n"
+        "  found, with examples. Clauses: L1 linearizable point operations; W1 every key present\n"
+        "  throughout a traversal is yielded; W2 no key yielded twice; W3 no key absent throughout\n"
+        "  is yielded; W4 every yielded value was the key's value at some instant of the\n"
+        "  traversal; S1 snapshot at one instant; C2 a chunked scan pass meets W1-W4; G1 go_map\n"
+        "  iteration under mutation.\n\n"
+        "scenarios:\n");
+    for (const auto& s : all_scenarios()) {
+        std::printf("  %-20s %s\n", s.name.c_str(), s.summary.c_str());
+        std::string d = s.details;
+        std::size_t pos = 0;
+        while (pos < d.size()) {
+            const auto nl = d.find('\n', pos);
+            std::printf("      %s\n", d.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos).c_str());
+            if (nl == std::string::npos) break;
+            pos = nl + 1;
+        }
+    }
+    std::printf("\ncontainers in this build:\n");
+    for (const auto& c : containers)
+        std::printf("  %-18s %-8s %s\n", c.name.c_str(), c.origin.c_str(), c.description.c_str());
+}
+
+}  // namespace syncmap::lab

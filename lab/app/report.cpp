@@ -1,0 +1,180 @@
+// The report folder: results.json, README.md (the tables, per-run details, violations)
+// and PNG plots drawn by lab/plots.py with matplotlib.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "results.hpp"
+
+#ifndef SYNCMAP_LAB_PLOTS_SCRIPT
+#define SYNCMAP_LAB_PLOTS_SCRIPT "lab/plots.py"
+#endif
+
+namespace syncmap::lab {
+
+namespace {
+
+std::string markdown_table(const std::vector<std::vector<std::string>>& rows) {
+    std::ostringstream s;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        s << "|";
+        for (const auto& c : rows[i]) s << " " << c << " |";
+        s << "\n";
+        if (i == 0) {
+            s << "|";
+            for (std::size_t j = 0; j < rows[i].size(); ++j) s << "---|";
+            s << "\n";
+        }
+    }
+    return s.str();
+}
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Runs the plotting script; returns "" on success or why plots were skipped.
+std::string run_plots(const std::filesystem::path& dir) {
+    const std::filesystem::path script = SYNCMAP_LAB_PLOTS_SCRIPT;
+    if (!std::filesystem::exists(script)) return "plotting script " + script.string() + " not found";
+    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    const std::string cmd = python + " " + shell_quote(script.string()) + " " + shell_quote(dir.string()) + " 2>&1";
+    std::FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return std::string("cannot run ") + python + ": " + std::strerror(errno);
+    std::string output;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, pipe)) output += buf;
+    const int status = ::pclose(pipe);
+    if (status == 0) return {};
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    if (code == 3) return output.empty() ? "matplotlib is not installed (Debian: python3-matplotlib)" : output;
+    return "plotting script failed (exit " + std::to_string(code) + "): " + output;
+}
+
+}  // namespace
+
+std::string write_report(const lab_run& run, const std::string& dir_name, bool plots) {
+    namespace fs = std::filesystem;
+    const fs::path dir(dir_name);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return "report not written: cannot create " + dir_name + ": " + ec.message();
+
+    {
+        std::ofstream json(dir / "results.json");
+        json << to_json(run);
+    }
+    const std::string plot_status = plots ? run_plots(dir) : "disabled by --no-plots";
+
+    std::ostringstream md;
+    md << "# syncmap-lab report\n\n";
+    md << "Wall time " << static_cast<int>(run.wall_seconds) << " s; thread counts";
+    for (unsigned t : run.opts.threads) md << " " << t;
+    md << "; " << run.opts.config.seconds << " s per run; seed " << run.opts.config.seed << ".\n";
+    md << "Promised clauses of syncmap containers violated: " << promised_violations(run) << ".\n\n";
+    md << "How to read this: docs/LAB.md. A cell is `violations / checks` (L1: per-key histories, "
+          "W1-W4: traversals); `unknown` checks hit the search budget and are not passes.\n\n";
+
+    md << "## Clauses\n\n";
+    {
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> head{"container"};
+        for (clause k : shown_clauses(run)) head.emplace_back(to_string(k));
+        rows.push_back(head);
+        for (const auto& c : run.containers) {
+            std::vector<std::string> row{c.entry.name + (c.entry.origin == "peer" ? " (peer)" : "")};
+            for (clause k : shown_clauses(run)) row.push_back(clause_cell(run, c, k).text());
+            rows.push_back(row);
+        }
+        md << markdown_table(rows) << "\n";
+    }
+    if (plot_status.empty()) md << "![clause table](clauses.png)\n\n";
+
+    md << "## Containers\n\n";
+    for (const auto& c : run.containers) md << "- **" << c.entry.name << "** (" << c.entry.origin << "): " << c.entry.description << "\n";
+    md << "\n## Measurements\n\n";
+    {
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> head{"container"};
+        for (const auto& col : measurement_columns()) head.push_back(col.title);
+        rows.push_back(head);
+        for (const auto& c : run.containers) {
+            std::vector<std::string> row{c.entry.name};
+            for (const auto& col : measurement_columns()) {
+                auto v = measurement(run, c.entry.name, col);
+                char buf[64];
+                std::snprintf(buf, sizeof buf, "%.*f", col.decimals, v.value_or(0));
+                row.emplace_back(v ? buf : "-");
+            }
+            rows.push_back(row);
+        }
+        md << markdown_table(rows) << "\n";
+    }
+    if (plot_status.empty()) {
+        md << "![rank correlation of concurrent traversals](rank_correlation.png)\n\n";
+        md << "![memory retired but not yet freed during a long range](retired_memory.png)\n\n";
+        md << "![keys stored during a range and seen](stored_seen.png)\n\n";
+        md << "![writer latency during ranges](writer_latency.png)\n\n";
+    } else {
+        md << "Plots skipped: " << plot_status << "\n\n";
+    }
+
+    md << "## Runs\n\n";
+    {
+        std::vector<std::vector<std::string>> rows{{"scenario", "container", "threads", "variant", "ops",
+                                                    "traversals", "L1", "W1", "W2", "W3", "W4", "seconds", "notes"}};
+        for (const auto& r : run.results) {
+            std::vector<std::string> row{r.scenario, r.container, std::to_string(r.threads), r.variant};
+            if (!r.supported) {
+                row.insert(row.end(), {"-", "-", "-", "-", "-", "-", "-", "-", "not supported: " + r.note});
+            } else {
+                row.push_back(std::to_string(r.ops));
+                row.push_back(std::to_string(r.traversals));
+                for (clause k : {clause::L1, clause::W1, clause::W2, clause::W3, clause::W4}) {
+                    const auto& t = r.clauses[static_cast<std::size_t>(k)];
+                    row.push_back(t ? std::to_string(t->violations) + "/" + std::to_string(t->checks) +
+                                          (t->unknown ? " +" + std::to_string(t->unknown) + "?" : "")
+                                    : "-");
+                }
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%.2f", r.seconds);
+                row.emplace_back(buf);
+                std::string notes = r.note;
+                for (const auto& [name, v] : r.metrics) {
+                    std::snprintf(buf, sizeof buf, "%.3g", v);
+                    notes += (notes.empty() ? "" : "; ") + name + " " + buf;
+                }
+                row.push_back(notes);
+            }
+            rows.push_back(row);
+        }
+        md << markdown_table(rows) << "\n";
+    }
+
+    md << "## Violations\n\n";
+    bool any = false;
+    for (const auto& c : run.containers)
+        for (clause k : shown_clauses(run)) {
+            const cell x = clause_cell(run, c, k);
+            if (!x.tally || x.tally->violations == 0) continue;
+            any = true;
+            md << "- " << c.entry.name << " " << to_string(k) << ": " << x.tally->violations << " of "
+               << x.tally->checks << (x.level == promise::promised ? " (promised)" : " (not promised)") << "\n";
+            for (const auto& e : x.tally->examples) md << "  - `" << e << "`\n";
+        }
+    if (!any) md << "None.\n";
+
+    std::ofstream(dir / "README.md") << md.str();
+    std::string status = "report written to " + dir_name + "/README.md";
+    if (!plot_status.empty()) status += "; plots skipped: " + plot_status;
+    return status;
+}
+
+}  // namespace syncmap::lab

@@ -1,0 +1,61 @@
+// lab/app/results.hpp - everything one lab invocation measured, and the views of it the
+// outputs share (the clause table's cells, the measurements table, the verdict).
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "../scenarios/scenario.hpp"
+#include "options.hpp"
+
+namespace syncmap::lab {
+
+struct container_info {
+    adapter_entry entry;
+    std::array<promise, clause_count> promises{};
+};
+
+struct lab_run {
+    std::vector<container_info> containers;
+    std::vector<scenario_result> results;
+    options opts;
+    double wall_seconds = 0;
+};
+
+struct cell {
+    promise level = promise::not_supported;
+    std::optional<clause_tally> tally;  // merged over every run of the container
+    [[nodiscard]] std::string text() const;
+};
+
+cell clause_cell(const lab_run& run, const container_info& c, clause k);
+// Clauses shown in the table: L1, W1-W4, and any later clause some container supports.
+std::vector<clause> shown_clauses(const lab_run& run);
+// Violations of clauses a syncmap container promises: the exit status depends on these.
+std::uint64_t promised_violations(const lab_run& run);
+
+// One figure of the measurements table: the mean over the container's runs of one
+// scenario metric (optionally at one thread count).
+struct measurement_column {
+    std::string title;
+    std::string scenario;
+    std::string metric;
+    unsigned threads = 0;  // 0: every thread count
+    int decimals = 1;
+};
+const std::vector<measurement_column>& measurement_columns();
+std::optional<double> measurement(const lab_run& run, const std::string& container, const measurement_column& col);
+
+void print_clause_table(std::FILE* out, const lab_run& run);
+void print_measurements(std::FILE* out, const lab_run& run);
+void print_violations(std::FILE* out, const lab_run& run);
+
+std::string to_json(const lab_run& run);
+// Writes DIR/results.json, DIR/README.md and (if `plots`) the PNGs; returns a one-line
+// status for the terminal ("report written to ...; plots skipped: ...").
+std::string write_report(const lab_run& run, const std::string& dir, bool plots);
+
+}  // namespace syncmap::lab

@@ -1,0 +1,85 @@
+// Scenario two-ranges: two traversals at once, under writes.
+//
+// Two threads range continuously while writers overwrite keys and (if the map can) erase
+// and re-insert keys of [n/2, n). Every traversal is checked (W1-W4); for every pair of
+// traversals from the two threads that overlapped in time, Spearman's rank correlation of
+// their orders is measured: 1 means both saw the keys in the same order (a fixed order such
+// as hash order), values near 0 mean unrelated orders (Go's randomized iteration).
+#include <algorithm>
+#include <chrono>
+
+#include "../core/rank_correlation.hpp"
+#include "scenarios.hpp"
+
+namespace syncmap::lab {
+
+std::vector<scenario_result> run_two_ranges(const adapter_entry& e, const scenario_config& cfg) {
+    auto map = e.make();
+    const capabilities caps = map->caps();
+    const char* name = "two-ranges";
+    if (!caps.concurrent) return {unsupported(name, e, cfg.threads, "single-threaded map")};
+    if (!caps.range) return {unsupported(name, e, cfg.threads, "no traversal safe under concurrent writes")};
+
+    const std::size_t n = cfg.keys ? cfg.keys : 1024;
+    const std::size_t half = n / 2;
+    const bool can_delete = caps.can_delete();
+    scenario_result r;
+    r.scenario = name;
+    r.container = e.name;
+    r.threads = cfg.threads;
+    if (!can_delete) r.variant = "overwrites only";
+
+    ranged_workload w;
+    w.writers = cfg.threads;
+    w.rangers = 2;
+    w.max_traversals = cfg.max_traversals / 2;
+    w.ops_per_writer = cfg.ops_per_thread;
+    w.preload = [&](thread_recorder& rec) {
+        for (key_type k = 0; k < n; ++k) rec.store(k);
+    };
+    w.write_once = [&](worker_context& ctx) {
+        const key_type k = ctx.rng() % n;
+        if (!can_delete || k < half) {
+            ctx.rec.store(k);
+        } else {
+            if (caps.has(op_kind::erase))
+                ctx.rec.erase(k);
+            else
+                ctx.rec.load_and_delete(k);
+            ctx.rec.store(k);
+        }
+        return true;
+    };
+    w.range_once = plain_range;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    history h = run_ranged(*map, w, cfg);
+    map.reset();
+    check_history(h, r, cfg.skew);
+    measure_writer_latency(h, r, 0, static_cast<std::uint16_t>(w.writers));
+
+    const std::uint16_t first = static_cast<std::uint16_t>(w.writers);
+    std::vector<const traversal_record*> a, b;
+    for (const auto& t : h.traversals) (t.thread == first ? a : b).push_back(&t);
+    series rho{"rank correlation of overlapping traversals", "pair", "Spearman rho", {}, {}};
+    for (const traversal_record* x : a)
+        for (const traversal_record* y : b) {
+            if (x->end < y->start || y->end < x->start) continue;  // did not overlap
+            if (auto v = spearman_rho(x->items, y->items)) {
+                rho.x.push_back(static_cast<double>(rho.x.size()));
+                rho.y.push_back(*v);
+            }
+        }
+    r.metric("overlapping pairs", static_cast<double>(rho.y.size()));
+    if (!rho.y.empty()) {
+        double sum = 0;
+        for (double v : rho.y) sum += v;
+        r.metric("mean rank correlation", sum / static_cast<double>(rho.y.size()));
+        r.metric("min rank correlation", *std::min_element(rho.y.begin(), rho.y.end()));
+        r.curves.push_back(std::move(rho));
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return {std::move(r)};
+}
+
+}  // namespace syncmap::lab

@@ -1,0 +1,26 @@
+// peers/peers.hpp - the peer maps the lab compares syncmap with, each behind map_adapter.
+// Which ones exist depends on the Debian packages found when the lab was configured.
+#pragma once
+
+#include <vector>
+
+#include "../lab/core/adapter.hpp"
+
+namespace syncmap::lab::peers {
+
+// Every peer compiled in, in the order the lab reports them.
+std::vector<adapter_entry> installed();
+
+adapter_entry shared_mutex_entry();
+#ifdef SYNCMAP_LAB_HAVE_TBB
+adapter_entry tbb_unordered_entry();
+adapter_entry tbb_hash_map_entry();
+#endif
+#ifdef SYNCMAP_LAB_HAVE_CUCKOO
+adapter_entry cuckoo_entry();
+#endif
+#ifdef SYNCMAP_LAB_HAVE_LFHT
+adapter_entry lfht_entry();
+#endif
+
+}  // namespace syncmap::lab::peers
