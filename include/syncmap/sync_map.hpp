@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <limits>
@@ -172,9 +173,10 @@ public:
         detail::rcu_retire_reserve(2);
         locked_leaf locked = lock_with_room(h, key);
         if (locked.pos.found && !locked.head()->is_tombstone()) return {locked.head()->value, true};
-        std::pair<V, bool> result(value, false);  // copy before the commit point (L4)
-        install(locked, fresh.release());
-        return result;
+        // The commit point runs after the returned pair has been built (its copy of V may
+        // throw), when the guard below goes out of scope (L4).
+        install_on_return commit{this, &locked, &fresh};
+        return {value, false};
     }
 
     // Go LoadAndDelete: the removed value, or nullopt. Lock-free when the key is absent.
@@ -200,12 +202,10 @@ public:
         std::unique_ptr<node_type> fresh(new node_type(h, key, value));
         detail::rcu_retire_reserve(2);
         locked_leaf locked = lock_with_room(h, key);
-        std::optional<V> previous;
-        if (locked.pos.found && !locked.head()->is_tombstone()) {
-            previous.emplace(locked.head()->value);  // copy before committing (L4)
-        }
-        install(locked, fresh.release());
-        return previous;
+        const bool had_value = locked.pos.found && !locked.head()->is_tombstone();
+        install_on_return commit{this, &locked, &fresh};
+        if (!had_value) return std::nullopt;
+        return std::optional<V>(locked.head()->value);  // built before the commit point (L4)
     }
 
     // Go CompareAndSwap: replaces the value with `desired` if it equals `expected`.
@@ -246,8 +246,9 @@ public:
 
     // ---- Traversal -------------------------------------------------------------------
 
-    // Go Range: calls f(key, value) for the entries in ascending hash order; f returns bool
-    // (false stops the traversal) or void.
+    // Go Range: calls f(key, value) for the entries, leaf by leaf in ascending hash order
+    // (the order within a leaf is unspecified: slot order, which is cheapest); f returns
+    // bool (false stops the traversal) or void.
     //
     // Weakly consistent (W1-W6): every key present throughout the call is visited exactly
     // once; no key is visited twice, even if erased and re-inserted meanwhile; no key absent
@@ -301,8 +302,9 @@ public:
     // A point-in-time, immutable view of the whole map (S1-S4). O(1) in the map's size:
     // bumps the version clock, after waiting for writers already between reading the
     // clock and installing (a few stores each). Blocking only that briefly; lock-free
-    // reads are never affected. The snapshot must be destroyed before the map.
-    snapshot_type snapshot();
+    // reads are never affected. Const: it observes the map (its bookkeeping is internal).
+    // The snapshot must be destroyed before the map.
+    snapshot_type snapshot() const;
 
     // ---- Size and diagnostics ----------------------------------------------------------
 
@@ -342,7 +344,8 @@ public:
     struct structure_info {
         unsigned global_depth = 0;       // the directory has 2^global_depth entries
         std::size_t leaves = 0;
-        unsigned max_local_depth = 0;
+        unsigned min_local_depth = 0;    // a range visits leaves in ascending hash order: two
+        unsigned max_local_depth = 0;    // consecutive keys out of order share a leaf
         std::size_t entries = 0;         // sum of the leaves' entry counts
         std::size_t slots = 0;           // sum of the leaves' slot counts
         std::size_t max_probe_groups = 0;  // longest probe sequence of any entry, in groups
@@ -352,8 +355,10 @@ public:
         structure_info info;
         const directory* d = dir_.load(std::memory_order_acquire);
         info.global_depth = d->global_depth;
+        info.min_local_depth = d->global_depth;
         d->for_each_leaf([&](const leaf* l) {
             ++info.leaves;
+            info.min_local_depth = std::min<unsigned>(info.min_local_depth, l->depth);
             info.max_local_depth = std::max<unsigned>(info.max_local_depth, l->depth);
             info.entries += l->live.load(std::memory_order_relaxed);
             info.slots += std::size_t{l->group_count()} * detail::group_width;
@@ -486,6 +491,19 @@ private:
         const node_type* head() const { return static_cast<const node_type*>(l->node_at(pos)); }
     };
 
+    // Installs a prepared node when its scope is left normally, after the function's
+    // return value has been constructed: a return value whose construction throws leaves
+    // the map unchanged (L4). Declared after the objects it refers to, so destroyed first.
+    struct install_on_return {
+        sync_map* map;
+        locked_leaf* locked;
+        std::unique_ptr<node_type>* fresh;
+        int exceptions = std::uncaught_exceptions();
+        ~install_on_return() {
+            if (std::uncaught_exceptions() == exceptions) map->install(*locked, fresh->release());
+        }
+    };
+
     // Returns the live leaf owning hash h, locked by the caller's thread. A locked live
     // leaf cannot be retired (retiring requires its lock), so the result stays valid after
     // the read-side section that found it.
@@ -547,7 +565,7 @@ private:
     // Cuts, after the first node of `chain` with version <= oldest, what no live snapshot
     // can reach: every live snapshot has version >= oldest, so its walk stops there.
     // Returns the cut-off tail (exclusively garbage) or nullptr.
-    node_header* prune_chain(node_header* chain, std::uint64_t oldest) noexcept {
+    node_header* prune_chain(node_header* chain, std::uint64_t oldest) const noexcept {
         for (node_header* x = chain; x != nullptr; x = x->older.load(std::memory_order_relaxed)) {
             if (x->version() <= oldest) {
                 node_header* tail = x->older.load(std::memory_order_relaxed);
@@ -937,7 +955,7 @@ private:
 
     // After the last snapshot that could see them is gone, frees the superseded versions
     // and tombstones it kept: one pass over the leaves, one leaf lock at a time.
-    void sweep_versions() noexcept;
+    void sweep_versions() const noexcept;
 
     struct leaf_deleter {
         void operator()(leaf* l) const noexcept { leaf::destroy(l); }
@@ -967,7 +985,7 @@ private:
         directory::destroy(d);
     }
 
-    void unregister_snapshot(std::uint64_t version, generation* gen) noexcept;
+    void unregister_snapshot(std::uint64_t version, generation* gen) const noexcept;
 
     // The published directory. Replaced (release store) only under structure_mutex_, when
     // it doubles or on clear(); the old one is retired (or frozen for snapshots), never
@@ -975,22 +993,22 @@ private:
     std::atomic<directory*> dir_{nullptr};
     // Serialises every structural change: splits, rebuilds, directory doubling, clear(),
     // version sweeps.
-    std::mutex structure_mutex_;
+    mutable std::mutex structure_mutex_;
     // Number of distinct leaves in the published directory; under structure_mutex_ only.
     std::size_t leaf_count_ = 1;
 
     // The version clock: ticks once per snapshot(), under the closed gate. Every node is
     // stamped with its value at the write; a snapshot at S sees versions <= S.
-    std::atomic<std::uint64_t> clock_{1};
-    detail::writer_gate gate_;
+    mutable std::atomic<std::uint64_t> clock_{1};
+    mutable detail::writer_gate gate_;
     // Live snapshots' versions (sorted, duplicates allowed) and their bounds, written under
     // snapshot_mutex_ (additions also under the closed gate, so every writer inside the gate
     // sees them); writers read the bounds inside the gate.
-    std::mutex snapshot_mutex_;
-    std::vector<std::uint64_t> live_versions_;
-    std::atomic<std::uint64_t> oldest_live_{no_snapshot_oldest};
-    std::atomic<std::uint64_t> newest_live_{no_snapshot_newest};
-    std::atomic<std::size_t> live_snapshot_count_{0};
+    mutable std::mutex snapshot_mutex_;
+    mutable std::vector<std::uint64_t> live_versions_;
+    mutable std::atomic<std::uint64_t> oldest_live_{no_snapshot_oldest};
+    mutable std::atomic<std::uint64_t> newest_live_{no_snapshot_newest};
+    mutable std::atomic<std::size_t> live_snapshot_count_{0};
     // The generation snapshots taken now would read; replaced by clear() inside the gate.
     std::atomic<generation*> generation_{nullptr};
 
@@ -999,7 +1017,7 @@ private:
     std::atomic<std::uint64_t> rebuilds_{0};
     std::atomic<std::uint64_t> growths_{0};
     std::atomic<std::uint64_t> clears_{0};
-    std::atomic<std::int64_t> retained_{0};  // chain nodes and tombstone heads in the live tree
+    mutable std::atomic<std::int64_t> retained_{0};  // chain nodes and tombstone heads in the live tree
 
     const std::uint64_t seed_;
     const std::uint32_t tag_;  // identifies this map's cursors
@@ -1174,7 +1192,7 @@ private:
 
     void release() noexcept {
         if (map_ == nullptr) return;
-        const_cast<sync_map*>(map_)->unregister_snapshot(at_, gen_);
+        map_->unregister_snapshot(at_, gen_);
         map_ = nullptr;
         gen_ = nullptr;
     }
@@ -1188,7 +1206,7 @@ private:
 // ---- Out-of-class members ------------------------------------------------------------
 
 template <class K, class V, class Hash, class KeyEqual>
-auto sync_map<K, V, Hash, KeyEqual>::snapshot() -> snapshot_type {
+auto sync_map<K, V, Hash, KeyEqual>::snapshot() const -> snapshot_type {
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     live_versions_.reserve(live_versions_.size() + 1);  // may throw: nothing changed yet
     gate_.close();
@@ -1207,7 +1225,7 @@ auto sync_map<K, V, Hash, KeyEqual>::snapshot() -> snapshot_type {
 }
 
 template <class K, class V, class Hash, class KeyEqual>
-void sync_map<K, V, Hash, KeyEqual>::unregister_snapshot(std::uint64_t version, generation* gen) noexcept {
+void sync_map<K, V, Hash, KeyEqual>::unregister_snapshot(std::uint64_t version, generation* gen) const noexcept {
     bool sweep = false;
     {
         std::lock_guard<std::mutex> registry(snapshot_mutex_);
@@ -1226,7 +1244,7 @@ void sync_map<K, V, Hash, KeyEqual>::unregister_snapshot(std::uint64_t version, 
 }
 
 template <class K, class V, class Hash, class KeyEqual>
-void sync_map<K, V, Hash, KeyEqual>::sweep_versions() noexcept {
+void sync_map<K, V, Hash, KeyEqual>::sweep_versions() const noexcept {
     std::lock_guard<std::mutex> structure(structure_mutex_);
     const directory* d = dir_.load(std::memory_order_relaxed);
     // Leaves of the published directory cannot die while we hold structure_mutex_.

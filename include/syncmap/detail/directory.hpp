@@ -33,9 +33,8 @@ public:
 
     static void destroy(void* p) noexcept {
         auto* d = static_cast<directory*>(p);
-        const std::size_t bytes = bytes_for(d->global_depth);
         d->~directory();
-        ::operator delete(p, bytes);
+        ::operator delete(p);  // unsized: clang before 19 lacks sized delete by default
     }
 
     static constexpr std::size_t bytes_for(unsigned global_depth) noexcept {

@@ -67,9 +67,8 @@ public:
     // Frees the leaf, not the nodes it points to.
     static void destroy(void* p) noexcept {
         auto* l = static_cast<leaf*>(p);
-        const std::size_t bytes = bytes_for(l->group_count());
         l->~leaf();  // leaf_group and leaf are trivially destructible apart from atomics
-        ::operator delete(p, bytes);
+        ::operator delete(p);  // unsized: clang before 19 lacks sized delete by default
     }
 
     static constexpr std::size_t bytes_for(std::uint32_t groups) noexcept {

@@ -121,6 +121,7 @@ public:
     rcu_thread_state() noexcept { urcu_memb_register_thread(); }
     ~rcu_thread_state() {
         flush();
+        delete pending_;  // a batch reserved but never used (flush keeps empty batches)
         urcu_memb_unregister_thread();
     }
     rcu_thread_state(const rcu_thread_state&) = delete;
