@@ -49,6 +49,9 @@ lab: deps build/release/build.ninja
 bench: deps build/bench/build.ninja
 	cmake --build build/bench -j $(JOBS)
 	build/bench/bench/syncmap-bench
+	build/bench/bench/syncmap-memory
+	build/bench/bench/syncmap-traversal-bench
+	if [ -x build/bench/bench/go_map-bench ]; then build/bench/bench/go_map-bench; fi
 
 examples: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS)

@@ -597,8 +597,9 @@ private:
                 node_header* head = locked.l->node_at(locked.pos);
                 if (newest == no_snapshot_newest) {
                     // No snapshot: the old head and anything behind it are garbage.
-                    retained_.fetch_sub(chain_length(head) - (head->is_tombstone() ? 0 : 1),
-                                        std::memory_order_relaxed);
+                    if (const std::int64_t kept = chain_length(head) - (head->is_tombstone() ? 0 : 1)) {
+                        retained_.fetch_sub(kept, std::memory_order_relaxed);
+                    }
                     garbage.chain = head;
                 } else {
                     node_header* rest;
@@ -674,7 +675,7 @@ private:
                 if (newest_live_.load(std::memory_order_relaxed) != no_snapshot_newest) continue;  // retry
                 // Still no snapshot, and none can start while we hold the gate.
                 node_header* head = locked.l->node_at(locked.pos);
-                retained_.fetch_sub(chain_length(head) - 1, std::memory_order_relaxed);
+                if (const std::int64_t kept = chain_length(head) - 1) retained_.fetch_sub(kept, std::memory_order_relaxed);
                 locked.l->remove(locked.pos);
                 locked.guard.unlock();
                 unlinked garbage;
