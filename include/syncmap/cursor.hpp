@@ -8,7 +8,10 @@
 //
 // A cursor also carries a 32-bit tag of the map (or snapshot) that produced it, so a
 // cursor handed to another map is rejected instead of silently walking the wrong keys,
-// and a check byte, so a corrupted text form is rejected too.
+// and a check byte, so a corrupted text form is rejected too. The tag derives from the
+// map's seed: two maps built with the same explicit seed have the same hash order and
+// accept each other's cursors, which is what lets a saved cursor resume a pass over a map
+// rebuilt with that seed (after a restart, say). Maps with random seeds never do.
 #pragma once
 
 #include <cstdint>
@@ -97,8 +100,21 @@ private:
     constexpr cursor(std::uint32_t tag, std::uint64_t position, std::uint8_t flags) noexcept
         : position_(position), tag_(tag), flags_(flags) {}
 
+    // CRC-8 (polynomial 0x07) over the 13 payload bytes. A CRC-8 detects every error burst
+    // of up to 8 bits, so every change of one hexadecimal digit (4 bits of one byte) is
+    // rejected, not just 255 in 256 of them.
     static std::uint8_t check_byte(std::uint32_t tag, std::uint64_t position, std::uint8_t flags) noexcept {
-        return static_cast<std::uint8_t>(detail::mix64(position ^ (std::uint64_t{tag} << 8) ^ flags ^ 0x5eed) >> 56);
+        std::uint8_t crc = 0;
+        auto feed = [&](std::uint8_t byte) {
+            crc ^= byte;
+            for (int bit = 0; bit < 8; ++bit) {
+                crc = static_cast<std::uint8_t>((crc & 0x80) != 0 ? (crc << 1) ^ 0x07 : crc << 1);
+            }
+        };
+        for (int i = 3; i >= 0; --i) feed(static_cast<std::uint8_t>(tag >> (8 * i)));
+        for (int i = 7; i >= 0; --i) feed(static_cast<std::uint8_t>(position >> (8 * i)));
+        feed(flags);
+        return crc;
     }
 
     static bool parse_hex(std::string_view s, std::uint64_t& out) noexcept {

@@ -25,9 +25,9 @@
 //   for one lookup, or for one leaf of a traversal; writers retire and never wait for a
 //   grace period, so traversal callbacks may call any member (W5).
 //
-// Locks, in the only order they are ever taken: snapshot_mutex_ (snapshot registry),
-// structure_mutex_ (splits, directory doubling, clear, sweeps), leaf locks, then the
-// writer gate (shared). A writer holds one leaf lock for a few stores; it drops it before
+// Locks, in the only order they are ever taken: snapshot_mutex_ (snapshot registry;
+// snapshot(), snapshot destruction, clear()), structure_mutex_ (splits, directory
+// doubling, clear, sweeps), leaf locks, then the writer gate (shared). A writer holds one leaf lock for a few stores; it drops it before
 // taking structure_mutex_ to make room.
 //
 // What the API leaves out, and why
@@ -1230,13 +1230,18 @@ void sync_map<K, V, Hash, KeyEqual>::unregister_snapshot(std::uint64_t version, 
     bool sweep = false;
     {
         std::lock_guard<std::mutex> registry(snapshot_mutex_);
+        live_snapshot_count_.fetch_sub(1, std::memory_order_relaxed);
+        if (gen != generation_.load(std::memory_order_relaxed)) {
+            // A snapshot of a tree clear() froze: it was dropped from live_versions_ then.
+            gen->release();
+            return;
+        }
         auto it = std::lower_bound(live_versions_.begin(), live_versions_.end(), version);
         live_versions_.erase(it);
         oldest_live_.store(live_versions_.empty() ? no_snapshot_oldest : live_versions_.front(),
                            std::memory_order_relaxed);
         newest_live_.store(live_versions_.empty() ? no_snapshot_newest : live_versions_.back(),
                            std::memory_order_relaxed);
-        live_snapshot_count_.fetch_sub(1, std::memory_order_relaxed);
         sweep = retained_.load(std::memory_order_relaxed) > 0 &&
                 (live_versions_.empty() || version < live_versions_.front());
     }
@@ -1297,6 +1302,9 @@ void sync_map<K, V, Hash, KeyEqual>::sweep_versions() const noexcept {
 
 template <class K, class V, class Hash, class KeyEqual>
 void sync_map<K, V, Hash, KeyEqual>::clear() {
+    // The registry first (lock order): if snapshots hold this tree, they stop counting as
+    // live for the new one, whose writers must not keep versions for them.
+    std::lock_guard<std::mutex> registry(snapshot_mutex_);
     std::lock_guard<std::mutex> structure(structure_mutex_);
     directory* old_dir = dir_.load(std::memory_order_relaxed);
     // Everything that may throw happens first: nothing has changed yet (L4).
@@ -1319,6 +1327,10 @@ void sync_map<K, V, Hash, KeyEqual>::clear() {
             gen->frozen.store(old_dir, std::memory_order_release);
             generation_.store(next_gen.release(), std::memory_order_relaxed);
             frozen_gen = gen;
+            // Those snapshots read the frozen tree only: the new tree has none to serve.
+            live_versions_.clear();
+            oldest_live_.store(no_snapshot_oldest, std::memory_order_relaxed);
+            newest_live_.store(no_snapshot_newest, std::memory_order_relaxed);
         }
         retained_.store(0, std::memory_order_relaxed);  // the new tree retains nothing yet
         // release: the new directory and its leaf are initialised for whoever loads it.

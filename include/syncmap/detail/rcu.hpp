@@ -63,6 +63,8 @@ void urcu_memb_barrier(void);
 #ifdef SYNCMAP_TSAN
 extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
+extern "C" void __tsan_ignore_thread_begin(void);
+extern "C" void __tsan_ignore_thread_end(void);
 #endif
 
 namespace syncmap::detail {
@@ -76,6 +78,20 @@ inline void tsan_acquire([[maybe_unused]] void* addr) noexcept {
 inline void tsan_release([[maybe_unused]] void* addr) noexcept {
 #ifdef SYNCMAP_TSAN
     __tsan_release(addr);
+#endif
+}
+
+// urcu_memb_barrier() allocates records that liburcu's call_rcu thread frees after
+// synchronising in uninstrumented code; ThreadSanitizer would report the free as a race.
+// Only liburcu's own bookkeeping runs inside, so we tell TSan to ignore this thread's
+// accesses for the duration of the call.
+inline void urcu_barrier_for_tsan() noexcept {
+#ifdef SYNCMAP_TSAN
+    __tsan_ignore_thread_begin();
+#endif
+    urcu_memb_barrier();
+#ifdef SYNCMAP_TSAN
+    __tsan_ignore_thread_end();
 #endif
 }
 
@@ -170,7 +186,7 @@ class rcu_exit_drain {
 public:
     ~rcu_exit_drain() {
         urcu_memb_register_thread();
-        urcu_memb_barrier();
+        urcu_barrier_for_tsan();
         urcu_memb_unregister_thread();
     }
 };
@@ -249,7 +265,7 @@ inline void rcu_synchronize() {
 // restrictions as rcu_synchronize().
 inline void rcu_barrier() {
     rcu_this_thread().flush();
-    urcu_memb_barrier();
+    urcu_barrier_for_tsan();
 }
 
 }  // namespace syncmap::detail
