@@ -51,7 +51,7 @@ def clause_table(data, out):
     table.set_fontsize(8)
     table.scale(1, 2.2)
     ax.set_title("violations / checks per clause (green: none; red: promised clause violated; "
-                 "orange: not promised, violated; grey: not supported)", fontsize=8)
+                 "orange: not promised, violated; grey: not supported or not run)", fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "clauses.png"), dpi=130)
     plt.close(fig)
@@ -90,13 +90,46 @@ def retired_memory(data, out):
         if "control start s" in m:
             ax.axvspan(m["control start s"], m["control end s"], color="#7f7f7f", alpha=0.15,
                        label="control: same busy-wait, no range")
+        if "chunked start s" in m:
+            ax.axvspan(m["chunked start s"], m["chunked end s"], color="#2ca02c", alpha=0.15,
+                       label="chunked scans: same work between calls")
         ax.set_ylabel("MiB")
         ax.set_title(r["container"], fontsize=9, loc="left")
         ax.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("seconds")
-    fig.suptitle("memory retired but not yet freed, under overwrite churn (retired-memory)", fontsize=10)
+    fig.suptitle("memory retired but not yet freed, under overwrite churn: long range, control, chunked scans "
+                 "(retired-memory)", fontsize=10)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "retired_memory.png"), dpi=130)
+    plt.close(fig)
+
+
+def snapshot_memory(data, out):
+    runs = [r for r in runs_of(data, "snapshot-memory") if r["curves"]]
+    fig, axes = plt.subplots(max(1, len(runs)), 1, figsize=(9, 1.2 + 2.2 * max(1, len(runs))), squeeze=False)
+    for ax, r in zip(axes[:, 0], runs):
+        m = r["metrics"]
+        retained = [c for c in r["curves"] if c["name"].startswith("retained")]
+        pending = [c for c in r["curves"] if c["name"].startswith("retired")]
+        for c in retained:
+            ax.plot(c["x"], c["y"], linewidth=1.0, color="#1f5fa8", label="retained by the snapshot")
+            ax.set_ylabel(c["y_label"].split(" (")[0], fontsize=7)
+        if "snapshot taken s" in m:
+            ax.axvspan(m["snapshot taken s"], m["snapshot released s"], color="#d62728", alpha=0.12,
+                       label="snapshot alive")
+        if pending:
+            twin = ax.twinx()
+            for c in pending:
+                twin.plot(c["x"], c["y"], linewidth=0.8, color="#ff7f0e", alpha=0.8, label="retired, not yet freed")
+            twin.set_ylabel("MiB", fontsize=7)
+            twin.legend(fontsize=7, loc="upper left")
+        ax.set_title(r["container"], fontsize=9, loc="left")
+        ax.legend(fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("seconds")
+    fig.suptitle("what one live snapshot retains under overwrite churn, and its release (snapshot-memory)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "snapshot_memory.png"), dpi=130)
     plt.close(fig)
 
 
@@ -138,6 +171,7 @@ def main():
     clause_table(data, out)
     rank_correlation(data, out)
     retired_memory(data, out)
+    snapshot_memory(data, out)
     per_threads_bars(data, out, "store-during-range", "stored during range and seen %", "% seen",
                      "keys stored during a range that the range yielded (store-during-range)", "stored_seen.png")
     per_threads_bars(data, out, "store-during-range", "write p99 us", "p99 write latency (us, log)",

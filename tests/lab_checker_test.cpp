@@ -1,11 +1,14 @@
-// Self-tests of the lab's checkers on hand-written histories: each rule of L1 and W1-W4
-// must accept what is allowed and reject what is not, including the cautious cases
-// (overlapping writes, clock skew) where a careless checker would report a false violation.
+// Self-tests of the lab's checkers on hand-written histories: each rule of L1, W1-W4, S1
+// and C2 (through window_checker) and G1 must accept what is allowed and reject what is
+// not, including the cautious cases (overlapping writes, clock skew, clears) where a
+// careless checker would report a false violation.
 #include <gtest/gtest.h>
 
+#include "core/iteration_checker.hpp"
 #include "core/linearizability.hpp"
 #include "core/rank_correlation.hpp"
 #include "core/traversal_checker.hpp"
+#include "core/window_checker.hpp"
 #include "core/workload.hpp"
 #include "core/write_index.hpp"
 
@@ -204,6 +207,185 @@ TEST(LabTraversal, StoppedEarlyTraversalIsNotCheckedForW1) {
     check_traversal(t, index, out);
     EXPECT_EQ(out.w1.checks, 0u);
     EXPECT_EQ(out.w2.checks, 1u);
+}
+
+// ---- window_checker: S1 and C2 on lab records (the deciding is history_checkers.hpp's) --
+
+history with(std::vector<op_record> ops, std::vector<clear_record> clears = {}) {
+    history h;
+    h.ops = std::move(ops);
+    h.clears = std::move(clears);
+    return h;
+}
+
+traversal_record observed(timestamp start, timestamp end, std::vector<std::pair<key_type, value_type>> items) {
+    traversal_record t;
+    t.start = start;
+    t.end = end;
+    t.items = std::move(items);
+    return t;
+}
+
+TEST(LabWindowChecker, SnapshotMustBeOneInstantOfTheCall) {
+    // Key 1 set during [10, 20], key 2 during [30, 40], by one thread.
+    const history h = with({op(0, op_kind::store, 1, 10, 20, 0x11), op(0, op_kind::store, 2, 30, 40, 0x21)});
+    const window_checker w(h, 0);
+    clause_tally s1;
+    w.check_snapshot(observed(0, 100, {{1, 0x11}, {2, 0x21}}), s1);  // after both
+    w.check_snapshot(observed(0, 100, {{1, 0x11}}), s1);             // between them
+    w.check_snapshot(observed(0, 100, {}), s1);                      // before both
+    EXPECT_EQ(s1.checks, 3u);
+    EXPECT_EQ(s1.violations, 0u);
+    w.check_snapshot(observed(0, 100, {{2, 0x21}}), s1);  // key 2's new value without key 1's: two instants
+    EXPECT_EQ(s1.violations, 1u);
+    ASSERT_EQ(s1.examples.size(), 1u);
+    EXPECT_NE(s1.examples[0].find("no instant"), std::string::npos) << s1.examples[0];
+    w.check_snapshot(observed(50, 60, {{1, 0x11}}), s1);  // stale: key 2 was stored by 40
+    w.check_snapshot(observed(0, 100, {{1, 0x11}, {1, 0x11}}), s1);  // a key twice
+    w.check_snapshot(observed(0, 100, {{1, 0x21}}), s1);  // another key's value
+    EXPECT_EQ(s1.violations, 4u);
+}
+
+TEST(LabWindowChecker, OnlyOperationsThatChangedTheKeyAreWrites) {
+    // A failed compare_and_swap and a load_or_store that loaded wrote nothing.
+    const history h = with({op(0, op_kind::store, 1, 10, 20, 0x11),
+                            op(0, op_kind::compare_and_swap, 1, 30, 40, 0x12, 0, false, 0x99),
+                            op(0, op_kind::load_or_store, 1, 50, 60, 0x13, 0x11, true),
+                            op(0, op_kind::load_and_delete, 2, 70, 80, 0, 0, false)});
+    const window_checker w(h, 0);
+    clause_tally s1;
+    w.check_snapshot(observed(100, 110, {{1, 0x11}}), s1);
+    EXPECT_EQ(s1.violations, 0u);
+    w.check_snapshot(observed(100, 110, {{1, 0x12}}), s1);
+    w.check_snapshot(observed(100, 110, {{1, 0x13}}), s1);
+    EXPECT_EQ(s1.violations, 2u);
+}
+
+TEST(LabWindowChecker, ClearEmptiesEveryKey) {
+    const history h = with({op(0, op_kind::store, 1, 10, 20, 0x11), op(0, op_kind::store, 2, 10, 20, 0x21),
+                            op(0, op_kind::store, 2, 70, 80, 0x22)},
+                           {clear_record{50, 60, 1}});
+    const window_checker w(h, 0);
+    clause_tally s1;
+    w.check_snapshot(observed(61, 65, {}), s1);                     // after the clear
+    w.check_snapshot(observed(55, 56, {{1, 0x11}, {2, 0x21}}), s1);  // the clear may not have landed
+    w.check_snapshot(observed(90, 95, {{2, 0x22}}), s1);
+    EXPECT_EQ(s1.violations, 0u);
+    w.check_snapshot(observed(61, 65, {{1, 0x11}}), s1);  // cleared by 60
+    EXPECT_EQ(s1.violations, 1u);
+    // A pass over the clear may miss keys that were present before it...
+    clause_tally c2;
+    w.check_pass(observed(30, 90, {{2, 0x22}}), c2);
+    EXPECT_EQ(c2.violations, 0u);
+    // ...but not a key stored after it and never erased again.
+    w.check_pass(observed(85, 95, {}), c2);
+    EXPECT_EQ(c2.violations, 1u);
+}
+
+TEST(LabWindowChecker, PassFindsEachClauseOverTheWholePass) {
+    // Key 1 present throughout [100, 200]; key 2 absent throughout; key 3 erased during it.
+    const history h = with({op(0, op_kind::store, 1, 10, 20, 0x11), op(0, op_kind::store, 2, 10, 20, 0x21),
+                            op(0, op_kind::erase, 2, 30, 40, 0, 0, true), op(0, op_kind::store, 3, 10, 20, 0x31),
+                            op(1, op_kind::erase, 3, 150, 160, 0, 0, true), op(1, op_kind::store, 3, 170, 180, 0x32)});
+    const window_checker w(h, 0);
+    clause_tally c2;
+    w.check_pass(observed(100, 200, {{1, 0x11}, {3, 0x31}}), c2);
+    w.check_pass(observed(100, 200, {{3, 0x32}, {1, 0x11}}), c2);  // erased and re-inserted: yielded once
+    EXPECT_EQ(c2.checks, 2u);
+    EXPECT_EQ(c2.violations, 0u);
+    w.check_pass(observed(100, 200, {{3, 0x31}}), c2);                        // W1: key 1 missed
+    w.check_pass(observed(100, 200, {{1, 0x11}, {3, 0x31}, {3, 0x32}}), c2);  // W2: key 3 twice
+    w.check_pass(observed(100, 200, {{1, 0x11}, {2, 0x21}}), c2);             // W3 (and W4): key 2
+    w.check_pass(observed(100, 200, {{1, 0x12}}), c2);                        // W4: never written
+    EXPECT_EQ(c2.violations, 4u);
+    EXPECT_EQ(c2.checks, 6u);
+    ASSERT_FALSE(c2.examples.empty());
+    EXPECT_NE(c2.examples[0].find("W1 missed 1"), std::string::npos) << c2.examples[0];
+}
+
+TEST(LabWindowChecker, ClockSkewOnlyWidensWhatIsAccepted) {
+    const history h = with({op(0, op_kind::store, 1, 100, 200, 0x11), op(1, op_kind::store, 2, 300, 400, 0x21)});
+    clause_tally exact, skewed;
+    window_checker(h, 0).check_snapshot(observed(0, 1000, {{2, 0x21}}), exact);
+    window_checker(h, 60).check_snapshot(observed(0, 1000, {{2, 0x21}}), skewed);
+    EXPECT_EQ(exact.violations, 1u);
+    EXPECT_EQ(skewed.violations, 0u);
+}
+
+// ---- G1: the iteration model and pass check ----------------------------------------
+
+TEST(LabIterationChecker, PresentThroughoutOnceErasedNeverLatestValue) {
+    iteration_model m;
+    for (key_type k = 1; k <= 4; ++k) m.store(k, 10 * k);
+    {
+        iteration_pass_check pass(m);
+        pass.yielded(1, 10, m);
+        m.erase(2);        // erased before it is reached: must not be yielded
+        m.store(3, 31);    // modified: must yield 31
+        m.store(5, 50);    // inserted: may or may not be yielded
+        pass.yielded(3, 31, m);
+        pass.yielded(4, 40, m);
+        clause_tally g1;
+        pass.finish(m, g1);
+        EXPECT_EQ(g1.checks, 1u);
+        EXPECT_EQ(g1.violations, 0u) << (g1.examples.empty() ? "" : g1.examples[0]);
+    }
+    auto one = [&](auto&& steps) {
+        iteration_model fresh;
+        for (key_type k = 1; k <= 3; ++k) fresh.store(k, 10 * k);
+        iteration_pass_check pass(fresh);
+        steps(fresh, pass);
+        clause_tally g1;
+        pass.finish(fresh, g1);
+        return g1;
+    };
+    // A key present throughout not yielded.
+    EXPECT_EQ(one([](iteration_model& x, iteration_pass_check& p) {
+                  p.yielded(1, 10, x);
+                  p.yielded(2, 20, x);
+              }).violations,
+              1u);
+    // An erased key yielded.
+    EXPECT_EQ(one([](iteration_model& x, iteration_pass_check& p) {
+                  p.yielded(1, 10, x);
+                  x.erase(2);
+                  p.yielded(2, 20, x);
+                  p.yielded(3, 30, x);
+              }).violations,
+              1u);
+    // A stale value.
+    EXPECT_EQ(one([](iteration_model& x, iteration_pass_check& p) {
+                  x.store(2, 21);
+                  p.yielded(1, 10, x);
+                  p.yielded(2, 20, x);
+                  p.yielded(3, 30, x);
+              }).violations,
+              1u);
+    // The same entry twice; but a key erased and inserted again is a new entry.
+    EXPECT_EQ(one([](iteration_model& x, iteration_pass_check& p) {
+                  p.yielded(1, 10, x);
+                  p.yielded(2, 20, x);
+                  p.yielded(1, 10, x);
+                  p.yielded(3, 30, x);
+              }).violations,
+              1u);
+    EXPECT_EQ(one([](iteration_model& x, iteration_pass_check& p) {
+                  p.yielded(1, 10, x);
+                  x.erase(1);
+                  x.store(1, 11);
+                  p.yielded(2, 20, x);
+                  p.yielded(1, 11, x);
+                  p.yielded(3, 30, x);
+              }).violations,
+              0u);
+    // After clear nothing is present throughout; an inserted key may be yielded once.
+    EXPECT_EQ(one([](iteration_model& x, iteration_pass_check& p) {
+                  p.yielded(1, 10, x);
+                  x.clear();
+                  x.store(9, 90);
+                  p.yielded(9, 90, x);
+              }).violations,
+              0u);
 }
 
 TEST(LabRankCorrelation, OrdersAgreeOrNot) {

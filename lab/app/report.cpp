@@ -79,18 +79,20 @@ std::string write_report(const lab_run& run, const std::string& dir_name, bool p
     for (unsigned t : run.opts.threads) md << " " << t;
     md << "; " << run.opts.config.seconds << " s per run; seed " << run.opts.config.seed << ".\n";
     md << "Promised clauses of syncmap containers violated: " << promised_violations(run) << ".\n\n";
-    md << "How to read this: docs/LAB.md. A cell is `violations / checks` (L1: per-key histories, "
-          "W1-W4: traversals); `unknown` checks hit the search budget and are not passes.\n\n";
+    md << "How to read this: docs/LAB.md. A cell is `violations / checks`; `unknown` checks hit the search "
+          "budget and are not passes; `not promised`: measured for comparison; `not supported`: the map has no "
+          "such mode (or using it so would be undefined behaviour).\n\n";
 
     md << "## Clauses\n\n";
-    {
+    for (const auto& g : clause_groups()) {
+        md << "### " << g.title << "\n\nA check is: " << g.unit << ".\n\n";
         std::vector<std::vector<std::string>> rows;
         std::vector<std::string> head{"container"};
-        for (clause k : shown_clauses(run)) head.emplace_back(to_string(k));
+        for (clause k : g.clauses) head.emplace_back(to_string(k));
         rows.push_back(head);
         for (const auto& c : run.containers) {
             std::vector<std::string> row{c.entry.name + (c.entry.origin == "peer" ? " (peer)" : "")};
-            for (clause k : shown_clauses(run)) row.push_back(clause_cell(run, c, k).text());
+            for (clause k : g.clauses) row.push_back(clause_cell(run, c, k).text());
             rows.push_back(row);
         }
         md << markdown_table(rows) << "\n";
@@ -100,14 +102,17 @@ std::string write_report(const lab_run& run, const std::string& dir_name, bool p
     md << "## Containers\n\n";
     for (const auto& c : run.containers) md << "- **" << c.entry.name << "** (" << c.entry.origin << "): " << c.entry.description << "\n";
     md << "\n## Measurements\n\n";
-    {
+    for (const std::string& group : measurement_groups()) {
+        md << "### " << group << "\n\n";
         std::vector<std::vector<std::string>> rows;
         std::vector<std::string> head{"container"};
-        for (const auto& col : measurement_columns()) head.push_back(col.title);
+        for (const auto& col : measurement_columns())
+            if (col.group == group) head.push_back(col.title);
         rows.push_back(head);
         for (const auto& c : run.containers) {
             std::vector<std::string> row{c.entry.name};
             for (const auto& col : measurement_columns()) {
+                if (col.group != group) continue;
                 auto v = measurement(run, c.entry.name, col);
                 char buf[64];
                 std::snprintf(buf, sizeof buf, "%.*f", col.decimals, v.value_or(0));
@@ -119,7 +124,8 @@ std::string write_report(const lab_run& run, const std::string& dir_name, bool p
     }
     if (plot_status.empty()) {
         md << "![rank correlation of concurrent traversals](rank_correlation.png)\n\n";
-        md << "![memory retired but not yet freed during a long range](retired_memory.png)\n\n";
+        md << "![memory retired but not yet freed: long range, control, chunked scans](retired_memory.png)\n\n";
+        md << "![what a live snapshot retains, and its release](snapshot_memory.png)\n\n";
         md << "![keys stored during a range and seen](stored_seen.png)\n\n";
         md << "![writer latency during ranges](writer_latency.png)\n\n";
     } else {
@@ -128,16 +134,19 @@ std::string write_report(const lab_run& run, const std::string& dir_name, bool p
 
     md << "## Runs\n\n";
     {
-        std::vector<std::vector<std::string>> rows{{"scenario", "container", "threads", "variant", "ops",
-                                                    "traversals", "L1", "W1", "W2", "W3", "W4", "seconds", "notes"}};
+        std::vector<std::string> head{"scenario", "container", "threads", "variant", "ops", "traversals"};
+        for (clause k : shown_clauses(run)) head.emplace_back(to_string(k));
+        head.insert(head.end(), {"seconds", "notes"});
+        std::vector<std::vector<std::string>> rows{head};
         for (const auto& r : run.results) {
             std::vector<std::string> row{r.scenario, r.container, std::to_string(r.threads), r.variant};
             if (!r.supported) {
-                row.insert(row.end(), {"-", "-", "-", "-", "-", "-", "-", "-", "not supported: " + r.note});
+                while (row.size() + 1 < head.size()) row.emplace_back("-");
+                row.push_back("not supported: " + r.note);
             } else {
                 row.push_back(std::to_string(r.ops));
                 row.push_back(std::to_string(r.traversals));
-                for (clause k : {clause::L1, clause::W1, clause::W2, clause::W3, clause::W4}) {
+                for (clause k : shown_clauses(run)) {
                     const auto& t = r.clauses[static_cast<std::size_t>(k)];
                     row.push_back(t ? std::to_string(t->violations) + "/" + std::to_string(t->checks) +
                                           (t->unknown ? " +" + std::to_string(t->unknown) + "?" : "")

@@ -5,7 +5,8 @@
 namespace syncmap::lab {
 
 std::string cell::text() const {
-    if (level == promise::not_supported || !tally) return "not supported";
+    if (level == promise::not_supported) return "not supported";
+    if (!tally) return "not run";  // supported, but no selected scenario checked it
     std::string s = std::to_string(tally->violations) + " / " + std::to_string(tally->checks);
     if (tally->unknown) s += " +" + std::to_string(tally->unknown) + " unknown";
     if (level == promise::not_promised) s += " not promised";
@@ -25,14 +26,22 @@ cell clause_cell(const lab_run& run, const container_info& c, clause k) {
     return out;
 }
 
-std::vector<clause> shown_clauses(const lab_run& run) {
-    std::vector<clause> out{clause::L1, clause::W1, clause::W2, clause::W3, clause::W4};
-    for (clause k : {clause::S1, clause::C2, clause::G1})
-        for (const auto& c : run.containers)
-            if (clause_cell(run, c, k).tally) {
-                out.push_back(k);
-                break;
-            }
+const std::vector<clause_group>& clause_groups() {
+    static const std::vector<clause_group> groups = {
+        {"Point operations and weakly consistent traversals",
+         "L1: per-key histories; W1-W4: traversals (range)",
+         {clause::L1, clause::W1, clause::W2, clause::W3, clause::W4}},
+        {"Snapshots, cursors and go_map iteration",
+         "S1: snapshots; S2: snapshot verifications; C2: full scan passes; C4: chunked snapshot walks; "
+         "G1: go_map passes",
+         {clause::S1, clause::S2, clause::C2, clause::C4, clause::G1}},
+    };
+    return groups;
+}
+
+std::vector<clause> shown_clauses(const lab_run&) {
+    std::vector<clause> out;
+    for (const auto& g : clause_groups()) out.insert(out.end(), g.clauses.begin(), g.clauses.end());
     return out;
 }
 
@@ -50,22 +59,49 @@ std::uint64_t promised_violations(const lab_run& run) {
 }
 
 const std::vector<measurement_column>& measurement_columns() {
+    using agg = measurement_column::aggregate;
+    static const std::string pitfalls = "traversal pitfalls";
+    static const std::string memory =
+        "memory held back (retired-but-not-freed MiB during a long range, a control spin and a chunked scan "
+        "pass; what one live snapshot retains, and after its release)";
+    static const std::string views = "snapshots, cursors, go_map";
     static const std::vector<measurement_column> cols = {
-        {"stored-during seen %", "store-during-range", "stored during range and seen %", 0, 1},
-        {"erased-ahead yielded %", "erase-during-range", "erased ahead yet yielded %", 0, 1},
-        {"stable keys missed", "churn-during-range", "stable keys missed", 0, 0},
-        {"two-ranges rank corr", "two-ranges", "mean rank correlation", 0, 2},
-        {"ranges in growth", "growth-during-range", "ranges during growth", 0, 0},
-        {"writer p99 us (t=1)", "store-during-range", "write p99 us", 1, 1},
-        {"writer max us (t=1)", "store-during-range", "write max us", 1, 0},
-        {"retired MiB in range", "retired-memory", "retired MiB max during range", 0, 1},
-        {"retired MiB control", "retired-memory", "retired MiB max during control spin", 0, 1},
+        {pitfalls, "stored-during seen %", "store-during-range", "stored during range and seen %", 0, 1},
+        {pitfalls, "erased-ahead yielded %", "erase-during-range", "erased ahead yet yielded %", 0, 1},
+        {pitfalls, "stable keys missed", "churn-during-range", "stable keys missed", 0, 0, agg::sum},
+        {pitfalls, "two-ranges rank corr", "two-ranges", "mean rank correlation", 0, 2},
+        {pitfalls, "ranges in growth", "growth-during-range", "ranges during growth", 0, 0, agg::sum},
+        {pitfalls, "writer p99 us (t=1)", "store-during-range", "write p99 us", 1, 1},
+        {pitfalls, "writer max us (t=1)", "store-during-range", "write max us", 1, 0},
+        {memory, "range max MiB", "retired-memory", "retired MiB max during range", 0, 1},
+        {memory, "control max MiB", "retired-memory", "retired MiB max during control spin", 0, 1},
+        {memory, "chunked max MiB", "retired-memory", "retired MiB max during chunked pass", 0, 1},
+        {memory, "range mean MiB", "retired-memory", "retired MiB mean during range", 0, 1},
+        {memory, "control mean MiB", "retired-memory", "retired MiB mean during control spin", 0, 1},
+        {memory, "chunked mean MiB", "retired-memory", "retired MiB mean during chunked pass", 0, 1},
+        {memory, "retained: snapshot alive", "snapshot-memory", "retained max while snapshot lives", 0, 0},
+        {memory, "retained: after release", "snapshot-memory", "retained max 10 ms after release on", 0, 0},
+        {memory, "MiB after release", "snapshot-memory", "retired MiB max after release", 0, 1},
+        {views, "snapshot() ns median", "snapshot-under-churn", "snapshot() median ns", 0, 0},
+        {views, "snapshot() ns max", "snapshot-under-churn", "snapshot() max ns", 0, 0, agg::max},
+        {views, "C2 calls per pass", "scan-pass", "scan calls per pass", 0, 1},
+        {views, "C2 passes racing restructuring %", "scan-pass", "passes racing restructuring %", 0, 0},
+        {views, "C2 passes from stopped range", "scan-pass", "passes begun as a stopped range", 0, 0, agg::sum},
+        {views, "G1 yields", "go-map-iteration", "yields", 0, 0, agg::sum},
+        {views, "G1 passes across growth", "go-map-iteration", "passes across restructuring", 0, 0, agg::sum},
     };
     return cols;
 }
 
+std::vector<std::string> measurement_groups() {
+    std::vector<std::string> out;
+    for (const auto& c : measurement_columns())
+        if (std::find(out.begin(), out.end(), c.group) == out.end()) out.push_back(c.group);
+    return out;
+}
+
 std::optional<double> measurement(const lab_run& run, const std::string& container, const measurement_column& col) {
-    double sum = 0;
+    double sum = 0, max = 0;
     int n = 0;
     for (const auto& r : run.results) {
         if (r.container != container || r.scenario != col.scenario || !r.supported) continue;
@@ -73,11 +109,16 @@ std::optional<double> measurement(const lab_run& run, const std::string& contain
         for (const auto& [name, v] : r.metrics)
             if (name == col.metric) {
                 sum += v;
+                max = n == 0 ? v : std::max(max, v);
                 ++n;
             }
     }
     if (n == 0) return std::nullopt;
-    if (col.metric == "stable keys missed" || col.metric == "ranges during growth") return sum;  // totals
+    switch (col.how) {
+        case measurement_column::aggregate::sum: return sum;
+        case measurement_column::aggregate::max: return max;
+        case measurement_column::aggregate::mean: break;
+    }
     return sum / n;
 }
 
@@ -116,46 +157,51 @@ std::string format(double v, int decimals) {
 }  // namespace
 
 void print_clause_table(std::FILE* out, const lab_run& run) {
-    const auto clauses = shown_clauses(run);
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> head{"container"};
-    for (clause k : clauses) head.emplace_back(to_string(k));
-    rows.push_back(head);
-    for (const auto& c : run.containers) {
-        std::vector<std::string> row{c.entry.name + (c.entry.origin == "syncmap" ? "" : " (peer)")};
-        for (clause k : clauses) row.push_back(clause_cell(run, c, k).text());
-        rows.push_back(row);
+    for (const auto& g : clause_groups()) {
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> head{"container"};
+        for (clause k : g.clauses) head.emplace_back(to_string(k));
+        rows.push_back(head);
+        for (const auto& c : run.containers) {
+            std::vector<std::string> row{c.entry.name + (c.entry.origin == "syncmap" ? "" : " (peer)")};
+            for (clause k : g.clauses) row.push_back(clause_cell(run, c, k).text());
+            rows.push_back(row);
+        }
+        if (&g != &clause_groups().front()) std::fputc('\n', out);
+        std::fprintf(out, "%s: violations / checks (%s)\n", g.title.c_str(), g.unit.c_str());
+        print_grid(out, rows);
     }
-    std::fprintf(out, "Clauses: violations / checks (L1: per-key histories; W1-W4: traversals)\n");
-    print_grid(out, rows);
-    if (clauses.size() == 5)
-        std::fprintf(out, "S1, C2, G1: not supported by any container in this build (snapshot, scan and\n"
-                          "go_map iteration are not wired into the lab yet).\n");
 }
 
 void print_measurements(std::FILE* out, const lab_run& run) {
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> head{"container"};
-    std::vector<const measurement_column*> cols;
-    for (const auto& col : measurement_columns()) {
-        bool any = false;
-        for (const auto& c : run.containers) any = any || measurement(run, c.entry.name, col).has_value();
-        if (!any) continue;
-        cols.push_back(&col);
-        head.push_back(col.title);
-    }
-    if (cols.empty()) return;
-    rows.push_back(head);
-    for (const auto& c : run.containers) {
-        std::vector<std::string> row{c.entry.name};
-        for (const auto* col : cols) {
-            auto v = measurement(run, c.entry.name, *col);
-            row.push_back(v ? format(*v, col->decimals) : "-");
+    for (const std::string& group : measurement_groups()) {
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> head{"container"};
+        std::vector<const measurement_column*> cols;
+        for (const auto& col : measurement_columns()) {
+            if (col.group != group) continue;
+            bool any = false;
+            for (const auto& c : run.containers) any = any || measurement(run, c.entry.name, col).has_value();
+            if (!any) continue;
+            cols.push_back(&col);
+            head.push_back(col.title);
         }
-        rows.push_back(row);
+        if (cols.empty()) continue;
+        rows.push_back(head);
+        for (const auto& c : run.containers) {
+            std::vector<std::string> row{c.entry.name};
+            bool any = false;
+            for (const auto* col : cols) {
+                auto v = measurement(run, c.entry.name, *col);
+                any = any || v.has_value();
+                row.push_back(v ? format(*v, col->decimals) : "-");
+            }
+            if (any) rows.push_back(row);
+        }
+        std::fprintf(out, "\nMeasurements, %s (means over thread counts unless a total; '-' = not supported)\n",
+                     group.c_str());
+        print_grid(out, rows);
     }
-    std::fprintf(out, "\nMeasurements (means over thread counts; '-' = scenario not supported)\n");
-    print_grid(out, rows);
 }
 
 void print_violations(std::FILE* out, const lab_run& run) {

@@ -32,7 +32,14 @@ struct cell {
 };
 
 cell clause_cell(const lab_run& run, const container_info& c, clause k);
-// Clauses shown in the table: L1, W1-W4, and any later clause some container supports.
+// The clause table is printed in two parts, each with what one check is.
+struct clause_group {
+    std::string title;
+    std::string unit;  // what a check is, for the caption
+    std::vector<clause> clauses;
+};
+const std::vector<clause_group>& clause_groups();
+// Every clause, in table order.
 std::vector<clause> shown_clauses(const lab_run& run);
 // Violations of clauses a syncmap container promises: the exit status depends on these.
 std::uint64_t promised_violations(const lab_run& run);
@@ -40,13 +47,18 @@ std::uint64_t promised_violations(const lab_run& run);
 // One figure of the measurements table: the mean over the container's runs of one
 // scenario metric (optionally at one thread count).
 struct measurement_column {
+    enum class aggregate { mean, sum, max };
+    std::string group;  // the table it belongs to
     std::string title;
     std::string scenario;
     std::string metric;
     unsigned threads = 0;  // 0: every thread count
     int decimals = 1;
+    aggregate how = aggregate::mean;
 };
 const std::vector<measurement_column>& measurement_columns();
+// The groups of measurement_columns(), in order.
+std::vector<std::string> measurement_groups();
 std::optional<double> measurement(const lab_run& run, const std::string& container, const measurement_column& col);
 
 void print_clause_table(std::FILE* out, const lab_run& run);

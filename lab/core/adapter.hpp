@@ -3,8 +3,10 @@
 // The lab drives syncmap's containers and the peer maps with the same workloads and checks
 // them with the same checkers, so every map sits behind `map_adapter`: point operations on
 // 64-bit keys and values, a traversal with the map's real semantics, and optional
-// capabilities. An adapter never fakes a capability: an operation the map cannot perform
-// atomically is absent from `capabilities::ops`, and the workloads never call it.
+// capabilities (clear, snapshots, cursor scans, iteration with mutation, counters). An
+// adapter never fakes a capability: an operation the map cannot perform atomically is
+// absent from `capabilities::ops`, a mode it lacks is false in `capabilities`, and the
+// workloads never call it.
 //
 // Keys and values are std::uint64_t. Value 0 is reserved for "no value": the history
 // recorder never writes it, so a 0 in a record always means absence.
@@ -17,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -43,8 +46,8 @@ inline constexpr std::size_t op_kind_count = 9;
 std::string_view to_string(op_kind k) noexcept;
 
 // The contract clauses the lab measures (see docs/LAB.md and CONTRACTS.md).
-enum class clause : std::uint8_t { L1, W1, W2, W3, W4, S1, C2, G1 };
-inline constexpr std::size_t clause_count = 8;
+enum class clause : std::uint8_t { L1, W1, W2, W3, W4, S1, S2, C2, C4, G1 };
+inline constexpr std::size_t clause_count = 10;
 std::string_view to_string(clause c) noexcept;
 
 // What a map says about a clause. `promised`: its documentation (or, for the lock-based
@@ -61,8 +64,12 @@ struct capabilities {
     bool range_blocks_writers = false;      // range holds a lock writers wait for
     bool range_stops_early = false;         // callback returning false ends the traversal
     bool pending_bytes = false;             // pending_bytes() reports retired-not-freed memory
-    bool snapshot = false;                  // snapshot() (clause S1); no adapter has it yet
-    bool scan = false;                      // cursor scan (clause C2); no adapter has it yet
+    bool clear = false;                     // clear() may run concurrently with the ops above
+    bool snapshot = false;                  // snapshot() (clauses S1, S2)
+    bool snapshot_scan = false;             // snapshot_view::scan (clause C4)
+    bool scan = false;                      // scan() and range_until_stopped() (clause C2)
+    bool mutating_iteration = false;        // iterate() with mutation from the callback (G1)
+    bool counters = false;                  // counters() reports structure and retention
 
     [[nodiscard]] bool has(op_kind k) const noexcept { return ops[static_cast<std::size_t>(k)]; }
     [[nodiscard]] bool can_delete() const noexcept {
@@ -97,6 +104,53 @@ private:
 // (key, value) -> true to continue, false to stop.
 using range_callback = function_ref<bool(key_type, value_type)>;
 
+// Where a chunked pass (scan, clause C2) stands: the container's own cursor, carried as
+// opaque bytes so that the lab's core needs no container header. A default-constructed
+// value starts a pass.
+struct scan_cursor {
+    std::array<unsigned char, 16> bytes{};  // the container's trivially copyable cursor
+    bool started = false;                   // false: start a pass (bytes unused)
+    bool done = false;                      // the pass is complete
+};
+
+// What a go_map-style iteration callback asks the adapter to do with the current entry
+// after it returns (clause G1). The callback may also call any member of the adapter,
+// from the same thread; it must not ask for assign_current or erase_current if it erased
+// the current key itself.
+struct iteration_step {
+    enum class then_do : std::uint8_t { next, erase_current, stop };
+    then_do then = then_do::next;   // erase_current: erase through the iterator, which moves on
+    value_type assign_current = 0;  // nonzero: first assign this value through the iterator
+};
+using iteration_callback = function_ref<iteration_step(key_type, value_type)>;
+
+// Counters a map keeps about itself (caps().counters), read with relaxed loads.
+// A field the map cannot tell is empty.
+struct map_counters {
+    std::optional<std::uint64_t> structural_changes;  // leaf splits, rebuilds, directory growths, clears
+    std::optional<std::int64_t> retained;             // what live snapshots keep alive, in retained_unit
+    std::string_view retained_unit;                   // e.g. "superseded nodes and tombstones"
+};
+
+// A point-in-time view returned by map_adapter::snapshot() (clauses S1, S2, C4). It must
+// be destroyed before the adapter that made it. Every member may run while other threads
+// use the map.
+class snapshot_view {
+public:
+    virtual ~snapshot_view() = default;
+    [[nodiscard]] virtual std::optional<value_type> load(key_type k) const = 0;
+    [[nodiscard]] virtual bool contains(key_type k) const = 0;
+    [[nodiscard]] virtual std::size_t size() const = 0;
+    // With the view's iterators (begin() .. end()).
+    virtual void iterate(range_callback f) const = 0;
+    // With the view's range(); f returning false stops it.
+    virtual void range(range_callback f) const = 0;
+    // One chunk of a chunked walk (caps().snapshot_scan): offers at most about `chunk`
+    // entries from `from` on. `stoppable`: f's false ends the chunk after that entry; if
+    // not, f's result is ignored (the container then takes its cheaper unordered path).
+    virtual scan_cursor scan(const scan_cursor& from, std::size_t chunk, range_callback f, bool stoppable) const;
+};
+
 class unsupported_operation : public std::logic_error {
 public:
     using std::logic_error::logic_error;
@@ -120,6 +174,20 @@ public:
     virtual bool compare_and_swap(key_type, value_type, value_type) { throw_unsupported("compare_and_swap"); }
     virtual bool compare_and_delete(key_type, value_type) { throw_unsupported("compare_and_delete"); }
     virtual void range(range_callback) { throw_unsupported("range"); }
+    virtual void clear() { throw_unsupported("clear"); }
+
+    // One call of the container's chunked scan (caps().scan; same rules as
+    // snapshot_view::scan). A full pass is the calls from a default cursor to a done one.
+    virtual scan_cursor scan(const scan_cursor&, std::size_t, range_callback, bool) { throw_unsupported("scan"); }
+    // range(f, stop_token): stops before the next leaf once `stop` is requested (or after
+    // f returns false) and returns the cursor that scan() resumes from (caps().scan).
+    virtual scan_cursor range_until_stopped(range_callback, std::stop_token) { throw_unsupported("range(f, stop)"); }
+    // A point-in-time view (caps().snapshot).
+    virtual std::unique_ptr<snapshot_view> snapshot() { throw_unsupported("snapshot"); }
+    // Single-threaded iteration with the map's own iterators, the callback mutating the
+    // map meanwhile (caps().mutating_iteration).
+    virtual void iterate(iteration_callback) { throw_unsupported("iteration with mutation"); }
+    [[nodiscard]] virtual map_counters counters() const { return {}; }
 
     // Bytes retired by writers and not yet freed (caps().pending_bytes only).
     [[nodiscard]] virtual std::int64_t pending_bytes() const { return 0; }
@@ -134,6 +202,10 @@ protected:
         throw unsupported_operation(name() + " does not support " + std::string(what));
     }
 };
+
+inline scan_cursor snapshot_view::scan(const scan_cursor&, std::size_t, range_callback, bool) const {
+    throw unsupported_operation("this snapshot has no chunked scan");
+}
 
 // How the lab finds a map: its name, what it is, and a factory for fresh instances.
 struct adapter_entry {

@@ -27,7 +27,9 @@ std::string_view to_string(clause c) noexcept {
         case clause::W3: return "W3";
         case clause::W4: return "W4";
         case clause::S1: return "S1";
+        case clause::S2: return "S2";
         case clause::C2: return "C2";
+        case clause::C4: return "C4";
         case clause::G1: return "G1";
     }
     return "?";
@@ -52,8 +54,10 @@ void history::append(thread_log&& log) {
     ops.insert(ops.end(), std::make_move_iterator(log.ops.begin()), std::make_move_iterator(log.ops.end()));
     traversals.insert(traversals.end(), std::make_move_iterator(log.traversals.begin()),
                       std::make_move_iterator(log.traversals.end()));
+    clears.insert(clears.end(), log.clears.begin(), log.clears.end());
     log.ops.clear();
     log.traversals.clear();
+    log.clears.clear();
 }
 
 void thread_recorder::seen(key_type k, value_type v) { last_seen_[k] = v; }
@@ -166,6 +170,15 @@ bool thread_recorder::compare_and_delete(key_type k) {
     r.flag = deleted;
     log_.ops.push_back(r);
     return deleted;
+}
+
+void thread_recorder::clear() {
+    clear_record r{.thread = thread_};
+    r.invoke = now();
+    map_.clear();
+    r.response = now();
+    log_.clears.push_back(r);
+    last_seen_.clear();
 }
 
 void thread_recorder::execute(op_kind kind, key_type k) {

@@ -58,6 +58,16 @@ enum class write_effect : std::uint8_t { none, set, erase };
 
 write_effect effect_of(const op_record& op) noexcept;
 
+// One completed clear(). Kept apart from the point operations because it touches every
+// key: the per-key checkers (L1 in linearizability.hpp, W1-W4 in write_index.hpp) do not
+// model it, and check_history refuses a history that has one. Scenarios that clear check
+// their snapshots and passes with window_checker.hpp, which does.
+struct clear_record {
+    timestamp invoke = 0;
+    timestamp response = 0;
+    std::uint16_t thread = 0;
+};
+
 enum class traversal_kind : std::uint8_t { range, scan_pass, snapshot };
 
 struct traversal_record {
@@ -72,11 +82,13 @@ struct traversal_record {
 struct thread_log {
     std::vector<op_record> ops;
     std::vector<traversal_record> traversals;
+    std::vector<clear_record> clears;
 };
 
 struct history {
     std::vector<op_record> ops;
     std::vector<traversal_record> traversals;
+    std::vector<clear_record> clears;
 
     void append(thread_log&& log);
 };
@@ -106,6 +118,7 @@ public:
     std::optional<value_type> exchange(key_type k);
     bool compare_and_swap(key_type k);   // expected: the last value this thread saw for k
     bool compare_and_delete(key_type k); // likewise
+    void clear();
 
     // Runs `kind` on `k` with generated arguments.
     void execute(op_kind kind, key_type k);

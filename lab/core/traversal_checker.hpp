@@ -10,8 +10,9 @@
 // item_checks / item_violations count the keys (W1-W3) or values (W4) behind them.
 // A traversal stopped early by its callback is checked for W2-W4 only.
 //
-// The same function checks a full chunked pass of scan (clause C2) once that mode exists:
-// the pass is recorded as one traversal_record spanning [first call start, last call end].
+// A full chunked pass of scan (clause C2) is recorded as one traversal_record spanning
+// [first call start, last call end], and checked by window_checker.hpp, which also models
+// clear(): the scan-pass scenario clears.
 #pragma once
 
 #include <array>

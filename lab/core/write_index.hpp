@@ -1,12 +1,14 @@
 // lab/core/write_index.hpp - per-key write intervals, and what they prove about an interval
-// of time. The traversal checkers (W1-W4, and C2 over a chunked pass) ask three questions
-// of it, each answered conservatively: "yes" only when every linearization of the recorded
-// writes agrees, so a reported violation is certain.
+// of time. The range checker (W1-W4, traversal_checker.hpp) asks three questions of it,
+// each answered conservatively: "yes" only when every linearization of the recorded writes
+// agrees, so a reported violation is certain.
 //
 // A write is an operation whose recorded result shows it changed the key: a store, an
 // exchange, a load_or_store that stored, a successful compare_and_swap (set), and a
 // load_and_delete or erase that found the key or a successful compare_and_delete (erase).
 // It took effect at one unknown instant inside [invoke, response]. Every key starts absent.
+// clear() is not modelled (check_history refuses such histories); chunked passes and
+// snapshots, whose scenarios clear, are checked by window_checker.hpp.
 //
 // present_throughout(k, [ts, te]): some set s finished before ts (s.response < ts) and
 //   began after every erase invoked before ts had responded (s.invoke > max response of

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <stdexcept>
 
 #include "../core/linearizability.hpp"
 #include "../core/traversal_checker.hpp"
@@ -7,6 +8,8 @@
 namespace syncmap::lab {
 
 void check_history(const history& h, scenario_result& r, timestamp skew, bool check_l1) {
+    if (!h.clears.empty())
+        throw std::logic_error("check_history: L1 and W1-W4 do not model clear(); use window_checker");
     r.ops += h.ops.size();
     r.traversals += h.traversals.size();
     if (check_l1 && !h.ops.empty()) {

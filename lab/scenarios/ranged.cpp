@@ -19,6 +19,51 @@ void pace_until(std::chrono::steady_clock::time_point due, const worker_context&
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(5)));
 }
 
+void overwrite_until(map_adapter& map, unsigned thread, std::size_t keys, double per_second,
+                     const std::atomic<bool>& done, std::atomic<std::uint64_t>& count) {
+    using clock = std::chrono::steady_clock;
+    constexpr std::uint64_t batch = 256;
+    const auto start = clock::now();
+    std::uint64_t n = 0;
+    value_type v = (static_cast<value_type>(thread) + 1) << 40;
+    key_type k = thread % keys;
+    while (!done.load(std::memory_order_relaxed)) {
+        for (std::uint64_t i = 0; i < batch; ++i) {
+            map.store(k, ++v);
+            k = (k + 7) % keys;
+        }
+        n += batch;
+        const auto due = start + std::chrono::duration_cast<clock::duration>(
+                                     std::chrono::duration<double>(static_cast<double>(n) / per_second));
+        if (due > clock::now()) std::this_thread::sleep_until(due);
+    }
+    count.fetch_add(n, std::memory_order_relaxed);
+}
+
+std::size_t random_chunk(std::mt19937_64& rng, std::size_t keys) {
+    const unsigned roll = static_cast<unsigned>(rng() % 100);
+    if (roll < 30) return 1 + rng() % 8;
+    if (roll < 90) return 9 + rng() % 120;
+    if (roll < 98) return 129 + rng() % 896;
+    return std::max<std::size_t>(keys, 1) * 4;
+}
+
+timestamp random_pause(std::mt19937_64& rng) {
+    const timestamp t0 = now();
+    const unsigned roll = static_cast<unsigned>(rng() % 100);
+    if (roll < 40) return 0;
+    if (roll < 70) {
+        const timestamp until = t0 + 1000 + static_cast<timestamp>(rng() % 19000);
+        while (now() < until) {
+        }
+    } else if (roll < 90) {
+        std::this_thread::yield();
+    } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(50 + rng() % 250));
+    }
+    return now() - t0;
+}
+
 void plain_range(worker_context& ctx) {
     ctx.rec.range([](key_type, value_type, std::size_t) {
         item_work();

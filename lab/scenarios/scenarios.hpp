@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <random>
 
 #include "../core/workload.hpp"
 #include "scenario.hpp"
@@ -18,6 +19,10 @@ std::vector<scenario_result> run_churn_during_range(const adapter_entry&, const 
 std::vector<scenario_result> run_two_ranges(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_growth_during_range(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_retired_memory(const adapter_entry&, const scenario_config&);
+std::vector<scenario_result> run_snapshot_under_churn(const adapter_entry&, const scenario_config&);
+std::vector<scenario_result> run_snapshot_memory(const adapter_entry&, const scenario_config&);
+std::vector<scenario_result> run_scan_pass(const adapter_entry&, const scenario_config&);
+std::vector<scenario_result> run_go_map_iteration(const adapter_entry&, const scenario_config&);
 
 // Writers and traversal threads on one map. Thread ids 0 .. writers-1 are writers, the
 // rest rangers. Rangers loop `range_once` until `max_traversals` each, the deadline, or
@@ -49,5 +54,21 @@ void plain_range(worker_context& ctx);
 // Sleeps until `due` (or the stop flag): pacing that leaves the CPU to the other threads.
 void pace_until(std::chrono::steady_clock::time_point due, const worker_context& ctx);
 void item_work();
+
+// The memory scenarios' writer: overwrites keys 0 .. keys-1 (stride 7, starting at
+// `thread`) until `done`, at most `per_second` stores per second (paced in batches of
+// 256), and adds the number of stores to `count`. The cap keeps the retirement rate within
+// what RCU's reclaimer frees on a shared machine, so that memory held back shows pinning
+// by readers, not a reclaimer that fell behind.
+void overwrite_until(map_adapter& map, unsigned thread, std::size_t keys, double per_second,
+                     const std::atomic<bool>& done, std::atomic<std::uint64_t>& count);
+inline constexpr double memory_scenario_overwrites_per_second = 1e6;
+
+// One chunk size for a scan call: small (1..8) 30 %, medium (9..128) 60 %, about a leaf
+// or more (129..1024) 8 %, more than the whole map (`keys` * 4) 2 %.
+std::size_t random_chunk(std::mt19937_64& rng, std::size_t keys);
+// A pause between two calls of a chunked pass, holding nothing: none, a spin of a few
+// microseconds, a yield, or a sleep of 50-300 us. Returns its length in nanoseconds.
+timestamp random_pause(std::mt19937_64& rng);
 
 }  // namespace syncmap::lab
