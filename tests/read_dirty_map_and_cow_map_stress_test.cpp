@@ -14,7 +14,9 @@
 //     after the traversal started, is yielded (RD2 for read_dirty_map; cow_map's range
 //     walks the contents at its start);
 //   - cow_map snapshots: the stable keys all present, each once.
-// A second test adds clear() to the writers' mix and checks what still must hold.
+// A second test adds clear() to the writers' mix and checks what still must hold. A third
+// races every kind of insert and delete on a few keys and checks that removals conserve
+// values (each stored value is removed at most once).
 // Iterations are bounded (no wall-clock limits); sanitizer builds run fewer.
 #include <syncmap/cow_map.hpp>
 #include <syncmap/read_dirty_map.hpp>
@@ -220,5 +222,77 @@ void run(bool with_clear) {
 TYPED_TEST(Stress, ReadersWritersAndRanges) { run<TypeParam>(false); }
 
 TYPED_TEST(Stress, WithClear) { run<TypeParam>(true); }
+
+// Every removal takes away one value that some insertion put there (L1). Threads race
+// inserts, replacements and every kind of delete on a few keys of a fresh map, so that in
+// read_dirty_map the keys are dirty-only at first, then promoted, deleted, expunged and
+// revived; every stored value is unique. Checked after each round:
+//   - no value is returned by two load_and_delete calls (a delete whose compare-and-swap
+//     lost the race must not report the value it had read);
+//   - conservation: insertions that found the key absent (exchange returning nullopt,
+//     load_or_store storing) == successful deletes (load_and_delete with a value, erase,
+//     compare_and_delete) + keys present at the end.
+TYPED_TEST(Stress, DeletesConserveValues) {
+    using Map = TypeParam;
+    constexpr int threads = 4;
+    constexpr u64 keys = 8;
+    constexpr u64 rounds = (is_cow<Map> ? 40 : 200) / scale;
+    constexpr u64 ops_per_thread = 2000;
+    for (u64 round = 0; round < rounds; ++round) {
+        Map m(round);
+        std::atomic<u64> next_value{1};
+        std::atomic<u64> inserted{0};
+        std::atomic<u64> deleted{0};
+        std::vector<std::vector<u64>> removed(threads);
+        std::vector<std::thread> pool;
+        for (int t = 0; t < threads; ++t) {
+            pool.emplace_back([&, t] {
+                std::mt19937_64 rng(round * threads + static_cast<u64>(t));
+                u64 my_inserted = 0;
+                u64 my_deleted = 0;
+                for (u64 i = 0; i < ops_per_thread; ++i) {
+                    const u64 k = rng() % keys;
+                    const u64 v = next_value.fetch_add(1, std::memory_order_relaxed);
+                    switch (rng() % 7) {
+                        case 0:
+                            if (!m.exchange(k, v)) ++my_inserted;
+                            break;
+                        case 1:
+                            if (!m.load_or_store(k, v).second) ++my_inserted;
+                            break;
+                        case 2:
+                            if (auto r = m.load_and_delete(k)) {
+                                removed[t].push_back(*r);
+                                ++my_deleted;
+                            }
+                            break;
+                        case 3:
+                            if (m.erase(k)) ++my_deleted;
+                            break;
+                        case 4:
+                            if (auto c = m.load(k)) m.compare_and_swap(k, *c, v);
+                            break;
+                        case 5:
+                            if (auto c = m.load(k); c && m.compare_and_delete(k, *c)) ++my_deleted;
+                            break;
+                        default:
+                            (void)m.contains(k);
+                            break;
+                    }
+                }
+                inserted.fetch_add(my_inserted, std::memory_order_relaxed);
+                deleted.fetch_add(my_deleted, std::memory_order_relaxed);
+            });
+        }
+        for (auto& th : pool) th.join();
+        std::unordered_set<u64> seen;
+        for (const auto& list : removed) {
+            for (u64 v : list) ASSERT_TRUE(seen.insert(v).second) << "value " << v << " deleted twice, round " << round;
+        }
+        u64 present = 0;
+        for (u64 k = 0; k < keys; ++k) present += m.contains(k) ? 1 : 0;
+        ASSERT_EQ(inserted.load(), deleted.load() + present) << "round " << round;
+    }
+}
 
 }  // namespace

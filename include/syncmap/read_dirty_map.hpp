@@ -663,12 +663,17 @@ private:
     }
 
     // entry.delete, and CompareAndDelete's loop when `expected` is given. Copies the value
-    // into *out (if out) before the commit.
+    // into *out (if out) before the commit. *out is engaged exactly when this returns true:
+    // a copy taken before a compare-and-swap that lost the race is discarded, because the
+    // value it holds was replaced or deleted by another operation (which linearizes first).
     template <class Match>
     static bool delete_value(entry* e, std::optional<V>* out, Match&& match) {
         detail::rd_value_base* p = e->p.load(std::memory_order_acquire);
         for (;;) {
-            if (!live(p) || !match(as_node(p)->value)) return false;
+            if (!live(p) || !match(as_node(p)->value)) {
+                if (out != nullptr) out->reset();
+                return false;
+            }
             if (out != nullptr) out->emplace(as_node(p)->value);  // may throw: no change yet
             if (e->p.compare_exchange_weak(p, nullptr, std::memory_order_acq_rel, std::memory_order_acquire)) {
                 detail::rcu_retire(const_cast<value_node*>(as_node(p)));
@@ -770,9 +775,13 @@ private:
                 if (i != detail::table_npos) {
                     entry* d = dirty_->cell_at(i).value;
                     // Go deletes the key from dirty, then deletes the entry's value after
-                    // unlocking. The entry is in no published table, so only holders of mu_
-                    // can reach it: deleting its value first, here, is the same, and lets
-                    // the copy into *out happen before anything changes (L4).
+                    // unlocking. Here the value is deleted first, still under mu_, so that
+                    // the copy into *out happens before anything changes (L4): a throwing
+                    // copy leaves the entry in dirty with its value. The order is otherwise
+                    // immaterial. The entry is in no published table, but threads that
+                    // found it in dirty earlier (locate) may still use it after unlocking;
+                    // every value change on it is a compare-and-swap on its p, so at most one
+                    // delete wins per value, as in Go.
                     deleted = delete_value(d, out, any);
                     dirty_->erase_at(i);
                     if (d->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::rcu_retire(d);

@@ -182,9 +182,12 @@ public:
     // Go LoadAndDelete: the removed value, or nullopt. Lock-free when the key is absent.
     std::optional<V> load_and_delete(const K& key) {
         std::optional<V> removed;
-        erase_if_impl(key, always, [&](const node_type* n) {
+        const bool erased = erase_if_impl(key, always, [&](const node_type* n) {
             removed.emplace(n->value);  // copy before the commit point: may throw (L4)
         });
+        // An attempt that copied the value may have retried (a snapshot appeared) and then
+        // found the key gone: the copy is only a result if this call erased it.
+        if (!erased) removed.reset();
         return removed;
     }
 
