@@ -45,7 +45,7 @@ enum class op_kind : std::uint8_t {
 inline constexpr std::size_t op_kind_count = 9;
 std::string_view to_string(op_kind k) noexcept;
 
-// The contract clauses the lab measures (see docs/LAB.md and CONTRACTS.md).
+// The contract clauses the lab measures (see docs/LAB.md and docs/GUARANTEES.md).
 enum class clause : std::uint8_t { L1, W1, W2, W3, W4, S1, S2, C2, C4, G1 };
 inline constexpr std::size_t clause_count = 10;
 std::string_view to_string(clause c) noexcept;

@@ -30,7 +30,7 @@ inline void cpu_relax() noexcept {
 //
 // Waiting: a short spin (the critical sections are a few stores), then a futex wait.
 // On an oversubscribed machine the holder may be preempted; sleeping instead of spinning
-// lets it run (ARCHITECTURE.md: "waiting through std::atomic::wait rather than spinning").
+// lets it run.
 class leaf_lock {
 public:
     static constexpr std::uint32_t locked_bit = 1;
