@@ -530,7 +530,9 @@ private:
     }
 
     // Locks the key's leaf and locates the key; when it is absent, first makes sure the
-    // leaf has room for it, restructuring if needed.
+    // leaf has room for it, restructuring if needed. Restructuring retires the old leaf
+    // (and directory) from this thread's retire batch, which may use up or flush the room
+    // the caller reserved for install(): reserve it again before relocking.
     template <class Q>
     locked_leaf lock_with_room(std::uint64_t h, const Q& key) {
         for (;;) {
@@ -538,6 +540,7 @@ private:
             if (locked.pos.found || locked.l->used < locked.l->max_used()) return locked;
             locked.guard.unlock();
             make_room(h);
+            detail::rcu_retire_reserve(2);  // what install() may retire; may throw: nothing changed
         }
     }
 

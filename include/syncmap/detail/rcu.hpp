@@ -36,6 +36,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <type_traits>
 
@@ -154,8 +156,13 @@ public:
         pending_ = fresh;
     }
 
-    // Requires a successful reserve() for this object.
+    // Requires a successful reserve() for this object since the last flush: a full batch is
+    // handed over at once, so a retirement nobody reserved room for would find none.
     void retire(void* object, void (*destroy)(void*) noexcept, std::size_t bytes) noexcept {
+        if (pending_ == nullptr || pending_->count == retire_batch::capacity) {
+            std::fputs("syncmap: internal error: an object was retired without reserving room\n", stderr);
+            std::abort();
+        }
         pending_->objects[pending_->count++] = {object, destroy, bytes};
         if (pending_->count == retire_batch::capacity) flush();
     }
