@@ -68,10 +68,12 @@
 #include "detail/writer_gate.hpp"
 #include "hash.hpp"
 #include "stats.hpp"
+#include "storage.hpp"
 
 namespace syncmap {
 
-template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>>
+template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>,
+          class Storage = storage::automatic>
 class sync_map {
     using node_type = detail::node<K, V>;
     using node_header = detail::node_header;
@@ -1043,8 +1045,8 @@ private:
 // the map has overwritten or erased since (and, after a clear(), the old tree), and
 // releases them when destroyed. Move-only; must be destroyed before its map. A snapshot
 // may be read from several threads at once.
-template <class K, class V, class Hash, class KeyEqual>
-class sync_map<K, V, Hash, KeyEqual>::snapshot_type {
+template <class K, class V, class Hash, class KeyEqual, class Storage>
+class sync_map<K, V, Hash, KeyEqual, Storage>::snapshot_type {
     friend class sync_map;
 
 public:
@@ -1212,8 +1214,8 @@ private:
 
 // ---- Out-of-class members ------------------------------------------------------------
 
-template <class K, class V, class Hash, class KeyEqual>
-auto sync_map<K, V, Hash, KeyEqual>::snapshot() const -> snapshot_type {
+template <class K, class V, class Hash, class KeyEqual, class Storage>
+auto sync_map<K, V, Hash, KeyEqual, Storage>::snapshot() const -> snapshot_type {
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     live_versions_.reserve(live_versions_.size() + 1);  // may throw: nothing changed yet
     gate_.close();
@@ -1231,8 +1233,8 @@ auto sync_map<K, V, Hash, KeyEqual>::snapshot() const -> snapshot_type {
     return snapshot_type(this, gen, at);
 }
 
-template <class K, class V, class Hash, class KeyEqual>
-void sync_map<K, V, Hash, KeyEqual>::unregister_snapshot(std::uint64_t version, generation* gen) const noexcept {
+template <class K, class V, class Hash, class KeyEqual, class Storage>
+void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t version, generation* gen) const noexcept {
     bool sweep = false;
     {
         std::lock_guard<std::mutex> registry(snapshot_mutex_);
@@ -1255,8 +1257,8 @@ void sync_map<K, V, Hash, KeyEqual>::unregister_snapshot(std::uint64_t version, 
     if (sweep) sweep_versions();
 }
 
-template <class K, class V, class Hash, class KeyEqual>
-void sync_map<K, V, Hash, KeyEqual>::sweep_versions() const noexcept {
+template <class K, class V, class Hash, class KeyEqual, class Storage>
+void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_versions() const noexcept {
     std::lock_guard<std::mutex> structure(structure_mutex_);
     const directory* d = dir_.load(std::memory_order_relaxed);
     // Leaves of the published directory cannot die while we hold structure_mutex_.
@@ -1306,8 +1308,8 @@ void sync_map<K, V, Hash, KeyEqual>::sweep_versions() const noexcept {
     });
 }
 
-template <class K, class V, class Hash, class KeyEqual>
-void sync_map<K, V, Hash, KeyEqual>::clear() {
+template <class K, class V, class Hash, class KeyEqual, class Storage>
+void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     // The registry first (lock order): if snapshots hold this tree, they stop counting as
     // live for the new one, whose writers must not keep versions for them.
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
