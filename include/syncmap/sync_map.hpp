@@ -4,31 +4,37 @@
 //
 // Design (docs/DESIGN.md has the reasons and the measurements)
 //
-//   directory ──► leaf ──► slot ──► node {hash, version, key, value} ──older──► node ...
+//   directory ──► leaf ──► slot {key, value word}                 (inline entries)
+//                      └─► slot ──► node {hash, key, value}       (node storage)
+//                 leaf ──before──► preserved copy ──before──► ...  (for live snapshots)
 //
 // - Every key has a 64-bit seeded hash (hash.hpp, clause H1). The directory is an array of
 //   2^global_depth leaf pointers indexed by the hash's top bits (extendible hashing); a leaf
 //   owns the keys whose hash starts with its prefix. Directory order is hash order, so a
 //   traversal's position is simply a hash value, which no growth or split can invalidate:
 //   range() moves from leaf to leaf by position, and a cursor *is* a position.
-// - A leaf is a small Swiss-style open-addressing table whose slots point to immutable
-//   nodes. Readers take no lock (L2); writers take the leaf's lock, which waits on a futex
-//   rather than spinning (leaf_lock.hpp). A full leaf is never rehashed in place: it is
-//   rebuilt, split in two, or (for a degenerate hash) grown, on the side, then published,
-//   and the old leaf is frozen and retired. Entries never move inside a live leaf.
-// - Snapshots: a version clock ticks once per snapshot(); a write stamps its node with the
-//   clock and, while a snapshot may still see the node it supersedes, links it behind the
-//   new one (an erase leaves a tombstone). A snapshot at version S reads, per slot, the
-//   newest node with version <= S. Writers hold a shared gate from reading the clock to
-//   installing (writer_gate.hpp); snapshot() closes it only to bump the clock (S1).
-// - Memory is reclaimed through liburcu (rcu.hpp). Readers hold an RCU read-side section
-//   for one lookup, or for one leaf of a traversal; writers retire and never wait for a
-//   grace period, so traversal callbacks may call any member (W5).
+// - A leaf is a small Swiss-style open-addressing table. Small trivially copyable keys and
+//   values live in its slots (storage.hpp, entry_slot.hpp): the key written once before
+//   its control byte publishes it, the value one atomic word replaced in place. Other
+//   types live in immutable nodes behind the slots. Readers take no lock and never retry
+//   (L2); writers take the leaf's lock, which waits on a futex rather than spinning
+//   (leaf_lock.hpp). A full leaf is never rehashed in place: it is rebuilt, split in two,
+//   or (for a degenerate hash) grown, on the side, then published, and the old leaf is
+//   frozen and retired. Entries never move inside a live leaf.
+// - Snapshots: a version clock ticks once per snapshot(). A writer about to change a leaf
+//   that a live snapshot still reads live first preserves a copy of the leaf (copy-on-write
+//   per leaf, leaf.hpp); a snapshot at version S reads, per leaf, the leaf itself or the
+//   newest preserved copy written at or before S. Writers hold a shared gate across that
+//   decision and their stores (writer_gate.hpp); snapshot() closes it only to bump the
+//   clock (S1).
+// - Memory is reclaimed through RCU (rcu.hpp). Readers hold a read-side section for one
+//   lookup, or for one leaf of a traversal; writers retire and never wait for a grace
+//   period, so traversal callbacks may call any member (W5).
 //
 // Locks, in the only order they are ever taken: snapshot_mutex_ (snapshot registry;
 // snapshot(), snapshot destruction, clear()), structure_mutex_ (splits, directory
-// doubling, clear, sweeps), leaf locks, then the writer gate (shared). A writer holds one leaf lock for a few stores; it drops it before
-// taking structure_mutex_ to make room.
+// doubling, clear, sweeps), leaf locks, then the writer gate (shared). A writer holds one
+// leaf lock for a few stores; it drops it before taking structure_mutex_ to make room.
 //
 // What the API leaves out, and why
 // - Iterators over the live map: a C++ iterator must pin what it points to between
@@ -62,8 +68,8 @@
 #include "cursor.hpp"
 #include "detail/directory.hpp"
 #include "detail/entry_buffer.hpp"
+#include "detail/entry_slot.hpp"
 #include "detail/leaf.hpp"
-#include "detail/node.hpp"
 #include "detail/rcu.hpp"
 #include "detail/writer_gate.hpp"
 #include "hash.hpp"
@@ -75,16 +81,27 @@ namespace syncmap {
 template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>,
           class Storage = storage::automatic>
 class sync_map {
+    static_assert(std::is_same_v<Storage, storage::automatic> || std::is_same_v<Storage, storage::inline_entries> ||
+                      std::is_same_v<Storage, storage::nodes>,
+                  "sync_map: Storage must be storage::automatic, storage::inline_entries or storage::nodes");
+    static_assert(!std::is_same_v<Storage, storage::inline_entries> || storage::inlinable<K, V>,
+                  "sync_map: storage::inline_entries needs trivially copyable K and V with sizeof(V) <= 8 and "
+                  "sizeof(K) + sizeof(V) <= 16 (see storage.hpp)");
+
+public:
+    // Whether entries live in the leaves' slots (true) or in nodes behind them.
+    static constexpr bool inline_storage = storage::uses_inline_entries<Storage, K, V>;
+
+private:
+    using slot_type = std::conditional_t<inline_storage, detail::inline_slot<K, V>, detail::node_slot<K, V>>;
     using node_type = detail::node<K, V>;
-    using node_header = detail::node_header;
-    using leaf = detail::leaf;
-    using directory = detail::directory;
+    using leaf = detail::leaf<slot_type>;
+    using directory = detail::directory<leaf>;
 
     template <class Q>
     static constexpr bool heterogeneous =
         detail::transparent<Hash> && detail::transparent<KeyEqual> && !std::is_same_v<Q, K>;
 
-    static constexpr std::uint64_t no_snapshot_oldest = std::numeric_limits<std::uint64_t>::max();
     static constexpr std::uint64_t no_snapshot_newest = 0;
 
 public:
@@ -92,6 +109,7 @@ public:
     using mapped_type = V;
     using hasher = Hash;
     using key_equal = KeyEqual;
+    using storage_type = Storage;
     class snapshot_type;
 
     // An empty map with a fresh random seed. Allocates one leaf and a one-entry directory.
@@ -111,8 +129,7 @@ public:
 
     // Preconditions: no other thread uses the map, and no snapshot of it is alive (a live
     // snapshot ends the process with a message: it would read freed memory). Frees
-    // everything the map still owns; what it retired earlier is freed by liburcu's
-    // call_rcu thread.
+    // everything the map still owns; what it retired earlier is freed after a grace period.
     ~sync_map() {
         if (live_snapshot_count_.load(std::memory_order_relaxed) != 0) {
             std::fputs("syncmap: a sync_map was destroyed while a snapshot of it was alive\n", stderr);
@@ -144,9 +161,9 @@ public:
         return visit(key, [](const V&) {});
     }
 
-    // Calls f(const V&) on the key's value without copying it; returns whether the key was
-    // present. The reference is valid only during f. f may call any member of this map.
-    // Lock-free; O(1) expected.
+    // Calls f(const V&) on the key's value; returns whether the key was present. The
+    // reference is valid only during f (with inline storage it refers to a copy). f may
+    // call any member of this map. Lock-free; O(1) expected.
     template <class F>
     bool visit(const K& key, F&& f) const {
         return visit_impl(key, f);
@@ -171,25 +188,25 @@ public:
     std::pair<V, bool> load_or_store(const K& key, const V& value) {
         const std::uint64_t h = hash_of(key);
         if (std::optional<V> found = load_hashed(h, key)) return {std::move(*found), true};
-        std::unique_ptr<node_type> fresh(new node_type(h, key, value));
-        detail::rcu_retire_reserve(2);
+        std::unique_ptr<node_type> fresh = make_node(h, key, value);
         locked_leaf locked = lock_with_room(h, key);
-        if (locked.pos.found && !locked.head()->is_tombstone()) return {locked.head()->value, true};
+        if (locked.pos.found) return {current_value(locked), true};
+        commit_scope scope(*this, locked.l);
         // The commit point runs after the returned pair has been built (its copy of V may
         // throw), when the guard below goes out of scope (L4).
-        install_on_return commit{this, &locked, &fresh};
+        on_normal_return commit{[&]() noexcept {
+            scope.preserve();
+            insert_at(locked, h, key, value, fresh);
+        }};
         return {value, false};
     }
 
     // Go LoadAndDelete: the removed value, or nullopt. Lock-free when the key is absent.
     std::optional<V> load_and_delete(const K& key) {
         std::optional<V> removed;
-        const bool erased = erase_if_impl(key, always, [&](const node_type* n) {
-            removed.emplace(n->value);  // copy before the commit point: may throw (L4)
+        erase_if_impl(key, always, [&](const V& v) {
+            removed.emplace(v);  // copy before the commit point: may throw (L4)
         });
-        // An attempt that copied the value may have retried (a snapshot appeared) and then
-        // found the key gone: the copy is only a result if this call erased it.
-        if (!erased) removed.reset();
         return removed;
     }
 
@@ -204,13 +221,24 @@ public:
     // Go Swap: stores value and returns the previous one (nullopt if none).
     std::optional<V> exchange(const K& key, const V& value) {
         const std::uint64_t h = hash_of(key);
-        std::unique_ptr<node_type> fresh(new node_type(h, key, value));
-        detail::rcu_retire_reserve(2);
+        std::unique_ptr<node_type> fresh = make_node(h, key, value);
         locked_leaf locked = lock_with_room(h, key);
-        const bool had_value = locked.pos.found && !locked.head()->is_tombstone();
-        install_on_return commit{this, &locked, &fresh};
-        if (!had_value) return std::nullopt;
-        return std::optional<V>(locked.head()->value);  // built before the commit point (L4)
+        commit_scope scope(*this, locked.l);
+        if (!locked.pos.found) {
+            scope.preserve();
+            insert_at(locked, h, key, value, fresh);
+            return std::nullopt;
+        }
+        // The commit point runs after the returned copy of the old value has been built
+        // (it may throw), when the guard below goes out of scope (L4).
+        on_normal_return commit{[&]() noexcept {
+            scope.preserve();
+            node_type* garbage = replace_at(locked, value, fresh);
+            scope.leave();
+            locked.guard.unlock();
+            retire_node(garbage);
+        }};
+        return std::optional<V>(current_value(locked));
     }
 
     // Go CompareAndSwap: replaces the value with `desired` if it equals `expected`.
@@ -220,17 +248,20 @@ public:
     {
         const std::uint64_t h = hash_of(key);
         {
-            detail::rcu_reader reader;
-            const node_type* n = find_live(h, key);
-            if (n == nullptr || !(n->value == expected)) return false;
+            bool equal = false;
+            if (!visit_hashed(h, key, [&](const V& v) { equal = v == expected; }) || !equal) return false;
         }
-        std::unique_ptr<node_type> fresh(new node_type(h, key, desired));
-        detail::rcu_retire_reserve(2);
+        std::unique_ptr<node_type> fresh = make_node(h, key, desired);
         locked_leaf locked = lock_existing(h, key);
-        if (!locked.pos.found || locked.head()->is_tombstone() || !(locked.head()->value == expected)) {
-            return false;
+        if (!locked.pos.found || !(current_value_ref(locked) == expected)) return false;
+        node_type* garbage = nullptr;
+        {
+            commit_scope scope(*this, locked.l);
+            scope.preserve();
+            garbage = replace_at(locked, desired, fresh);
         }
-        install(locked, fresh.release());
+        locked.guard.unlock();
+        retire_node(garbage);
         return true;
     }
 
@@ -240,7 +271,7 @@ public:
         requires std::equality_comparable<V>
     {
         return erase_if_impl(
-            key, [&](const node_type* n) { return n->value == expected; }, nothing);
+            key, [&](const V& v) { return v == expected; }, nothing);
     }
 
     // Go Clear: removes every entry, atomically (linearizable: the map goes from its
@@ -367,7 +398,8 @@ public:
             info.max_local_depth = std::max<unsigned>(info.max_local_depth, l->depth);
             info.entries += l->live.load(std::memory_order_relaxed);
             info.slots += std::size_t{l->group_count()} * detail::group_width;
-            info.max_probe_groups = std::max<std::size_t>(info.max_probe_groups, l->max_probe_groups());
+            info.max_probe_groups = std::max<std::size_t>(
+                info.max_probe_groups, l->max_probe_groups([this](const slot_type& s) { return hash_of_slot(s); }));
         });
         return info;
     }
@@ -375,14 +407,14 @@ public:
 private:
     // ---- Generations: what clear() leaves behind for the snapshots taken before it ------
 
-    // A tree unpublished by clear(): its directory, its leaves and their node chains.
+    // A tree unpublished by clear(): its directory and its leaves, with what they hold.
     struct tree_garbage : detail::rcu_retirable {
         directory* dir = nullptr;
         std::vector<leaf*> leaves;
 
         static void destroy_self(detail::rcu_retirable* p) noexcept {
             auto* g = static_cast<tree_garbage*>(p);
-            for (leaf* l : g->leaves) destroy_leaf_and_nodes(l);
+            for (leaf* l : g->leaves) destroy_leaf_and_entries(l);
             directory::destroy(g->dir);
             delete g;
         }
@@ -406,20 +438,50 @@ private:
         }
     };
 
-    // ---- Views: what a traversal reads from each slot -----------------------------------
+    // ---- Entries: what a lookup or a traversal copies out of a slot -----------------------
 
-    // The live map: a slot's head node, unless it is a tombstone.
+    // A traversal's copy of one inline entry: its hash (computed from the key), its slot's
+    // index in the leaf (the tie-break that keeps snapshot order fixed for equal hashes),
+    // and copies of the key and value. K and V need not be default constructible.
+    struct inline_entry {
+        std::uint64_t hash;
+        std::uint32_t order;
+        union {
+            K key;
+        };
+        union {
+            V value;
+        };
+        inline_entry() noexcept {}
+        inline_entry(std::uint32_t o, const K& k, const V& v) noexcept : hash(0), order(o), key(k), value(v) {}
+    };
+    using entry_type = std::conditional_t<inline_storage, inline_entry, const node_type*>;
+
+    static std::uint64_t entry_hash(const inline_entry& e) noexcept { return e.hash; }
+    static std::uint64_t entry_hash(const node_type* n) noexcept { return n->hash; }
+    static const K& entry_key(const inline_entry& e) noexcept { return e.key; }
+    static const K& entry_key(const node_type* n) noexcept { return n->key; }
+    static const V& entry_value(const inline_entry& e) noexcept { return e.value; }
+    static const V& entry_value(const node_type* n) noexcept { return n->value; }
+    // Order within a run of equal hashes: fixed for a given leaf state (S4).
+    static bool entry_less(const inline_entry& a, const inline_entry& b) noexcept {
+        return a.hash != b.hash ? (a.hash) < (b.hash) : a.order < b.order;
+    }
+    static bool entry_less(const node_type* a, const node_type* b) noexcept {
+        return a->hash != b->hash ? (a->hash) < (b->hash) : std::less<>{}(a, b);
+    }
+
+    // ---- Views: which leaf state a reader reads ------------------------------------------
+
+    // The live map: each leaf as it is.
     struct live_view_t {
         const sync_map* map;
         const directory* dir() const noexcept { return map->dir_.load(std::memory_order_acquire); }
-        static const node_type* visible(const node_header* head) noexcept {
-            return head->is_tombstone() ? nullptr : static_cast<const node_type*>(head);
-        }
-        static constexpr bool stable = false;  // slots may change while being read
+        static constexpr bool snapshot = false;
     };
     live_view_t live_view() const noexcept { return {this}; }
 
-    // A snapshot at version `at`.
+    // A snapshot at version `at`: each leaf's state at `at` (leaf::state_at).
     struct snapshot_view_t {
         const sync_map* map;
         const generation* gen;
@@ -431,11 +493,33 @@ private:
             const directory* f = gen->frozen.load(std::memory_order_acquire);
             return f != nullptr ? f : d;
         }
-        const node_type* visible(const node_header* head) const noexcept {
-            return static_cast<const node_type*>(head->visible_at(at));
-        }
-        static constexpr bool stable = true;  // what a snapshot sees never changes
+        static constexpr bool snapshot = true;
     };
+
+    // Reads `l` as `view` sees it: read(x) is called on the leaf state to read, and again
+    // on a preserved copy if a writer changed the live leaf while it was read (then the
+    // first result is discarded). Caller holds an rcu_reader. Returns the state read.
+    template <class View, class Read>
+    static const leaf* read_leaf(const View& view, const leaf* l, Read&& read) {
+        if constexpr (!View::snapshot) {
+            read(l);
+            return l;
+        } else {
+            const leaf* x = l->state_at(view.at);
+            if (x != l) {
+                read(x);  // a preserved copy: immutable
+                return x;
+            }
+            const std::uint64_t seen = l->written_at.load(std::memory_order_relaxed);  // ordered by state_at
+            read(l);
+            if (l->unchanged_since(seen)) return l;
+            // A writer preserved a copy and changed the leaf meanwhile: the copy holds the
+            // state at `at` (the writer links it before its first store).
+            x = l->state_at(view.at);
+            read(x);
+            return x;
+        }
+    }
 
     // ---- Small helpers -----------------------------------------------------------------
 
@@ -444,30 +528,82 @@ private:
         return detail::seeded_hash(hash_, key, seed_);
     }
 
-    template <class Q>
-    auto same_key(const Q& key) const {
-        return [this, &key](const node_header* n) { return equal_(static_cast<const node_type*>(n)->key, key); };
+    std::uint64_t hash_of_slot(const slot_type& s) const {
+        if constexpr (inline_storage) {
+            return hash_of(s.key);
+        } else {
+            return s.ptr.load(std::memory_order_relaxed)->hash;
+        }
     }
 
-    // The key's head node (possibly a tombstone) in the tree of `dir`. Caller holds an
-    // rcu_reader.
-    template <class Q>
-    const node_header* find_head(const directory* dir, std::uint64_t h, const Q& key) const {
-        return dir->leaf_for(h)->find(h, same_key(key));
+    // Finds the key in the leaf state `x` and calls f(const V&) with its value; returns
+    // whether it was found. Lock-free: loads the slot once. Caller holds an rcu_reader.
+    template <class Q, class F>
+    bool find_in(const leaf* x, std::uint64_t h, const Q& key, F&& f) const {
+        if constexpr (inline_storage) {
+            const slot_type* s = x->find(h, [&](const slot_type& c) { return equal_(c.key, key); });
+            if (s == nullptr) return false;
+            f(s->load_value());
+            return true;
+        } else {
+            const node_type* found = nullptr;
+            x->find(h, [&](const slot_type& c) {
+                const node_type* n = c.load();
+                if (n == nullptr || n->hash != h || !equal_(n->key, key)) return false;
+                found = n;
+                return true;
+            });
+            if (found == nullptr) return false;
+            f(found->value);
+            return true;
+        }
     }
 
-    // The key's current node, or nullptr. Caller holds an rcu_reader.
-    template <class Q>
-    const node_type* find_live(std::uint64_t h, const Q& key) const {
-        const node_header* head = find_head(dir_.load(std::memory_order_acquire), h, key);
-        return head == nullptr ? nullptr : live_view_t::visible(head);
+    // Calls f(const V&) with the key's value in `view`; returns whether it was present. In a
+    // snapshot view the value is only used once the read is known to be the state at the
+    // snapshot's version (read_leaf may read twice).
+    template <class View, class Q, class F>
+    bool visit_in(const View& view, std::uint64_t h, const Q& key, F& f) const {
+        detail::rcu_reader reader;
+        const leaf* l = view.dir()->leaf_for(h);
+        if constexpr (!View::snapshot) {
+            return find_in(l, h, key, f);
+        } else {
+            using held_type = std::conditional_t<inline_storage, std::optional<V>, const node_type*>;
+            held_type held{};
+            read_leaf(view, l, [&](const leaf* x) {
+                held = held_type{};
+                if constexpr (inline_storage) {
+                    find_in(x, h, key, [&](const V& v) { held.emplace(v); });
+                } else {
+                    x->find(h, [&](const slot_type& c) {
+                        const node_type* n = c.load();
+                        if (n == nullptr || n->hash != h || !equal_(n->key, key)) return false;
+                        held = n;
+                        return true;
+                    });
+                }
+            });
+            if (!held) return false;
+            if constexpr (inline_storage) {
+                f(*held);
+            } else {
+                f(held->value);
+            }
+            return true;
+        }
+    }
+
+    template <class Q, class F>
+    bool visit_hashed(std::uint64_t h, const Q& key, F&& f) const {
+        return visit_in(live_view(), h, key, f);
     }
 
     template <class Q>
     std::optional<V> load_hashed(std::uint64_t h, const Q& key) const {
-        detail::rcu_reader reader;
-        if (const node_type* n = find_live(h, key)) return n->value;
-        return std::nullopt;
+        std::optional<V> out;
+        visit_hashed(h, key, [&](const V& v) { out.emplace(v); });
+        return out;
     }
 
     template <class Q>
@@ -477,37 +613,240 @@ private:
 
     template <class Q, class F>
     bool visit_impl(const Q& key, F& f) const {
-        const std::uint64_t h = hash_of(key);
-        detail::rcu_reader reader;
-        const node_type* n = find_live(h, key);
-        if (n == nullptr) return false;
-        f(n->value);
-        return true;
+        return visit_hashed(hash_of(key), key, f);
     }
 
     // ---- Writing -------------------------------------------------------------------------
 
-    // A leaf locked by this thread, live (not dead), with the key's position in it: found
-    // (the head may be a tombstone), or a free slot.
+    // A leaf locked by this thread, live (not dead), with the key's position in it: found,
+    // or a free slot.
     struct locked_leaf {
         leaf* l;
         detail::leaf_lock_guard guard;
-        leaf::position pos;
-        const node_type* head() const { return static_cast<const node_type*>(l->node_at(pos)); }
+        typename leaf::position pos;
     };
 
-    // Installs a prepared node when its scope is left normally, after the function's
-    // return value has been constructed: a return value whose construction throws leaves
-    // the map unchanged (L4). Declared after the objects it refers to, so destroyed first.
-    struct install_on_return {
-        sync_map* map;
-        locked_leaf* locked;
-        std::unique_ptr<node_type>* fresh;
+    // Runs `finish` when its scope is left normally, after the function's return value has
+    // been constructed: a return value whose construction throws leaves the map unchanged
+    // (L4). Declared after the objects it refers to, so destroyed first.
+    template <class Finish>
+    struct on_normal_return {
+        Finish finish;
         int exceptions = std::uncaught_exceptions();
-        ~install_on_return() {
-            if (std::uncaught_exceptions() == exceptions) map->install(*locked, fresh->release());
+        ~on_normal_return() {
+            if (std::uncaught_exceptions() == exceptions) finish();
         }
     };
+    template <class Finish>
+    on_normal_return(Finish) -> on_normal_return<Finish>;
+
+    // The writer gate, held (shared) over one write's commit point, with the copy of the leaf
+    // that a live snapshot reading the leaf live needs (leaf.hpp, "Snapshots"), prepared
+    // before anything changes. Constructed under the leaf lock; may throw (allocating the
+    // copy) with nothing changed. While it is held no snapshot() can bump the clock, so the
+    // decision "a copy is needed" cannot go stale before the stores it covers (S1, S2).
+    class commit_scope {
+    public:
+        commit_scope(const sync_map& m, leaf* l) : map_(m), l_(l) {
+            for (;;) {
+                stripe_ = map_.gate_.enter();
+                entered_ = true;
+                if (copy_ != nullptr || !map_.needs_copy(l_)) return;
+                // A live snapshot reads this leaf live: copy it outside the gate (it may
+                // throw), then check again.
+                leave();
+                copy_ = map_.clone_leaf(l_);
+            }
+        }
+        ~commit_scope() {
+            leave();
+            if (copy_ != nullptr) map_.discard_clone(copy_);
+        }
+        commit_scope(const commit_scope&) = delete;
+        commit_scope& operator=(const commit_scope&) = delete;
+
+        // Before the first store to the leaf's slots: links the prepared copy as the leaf's
+        // newest preserved state if a live snapshot reads the leaf live.
+        void preserve() noexcept {
+            if (copy_ != nullptr && map_.needs_copy(l_)) {
+                map_.link_copy(l_, copy_);
+                copy_ = nullptr;
+            }
+        }
+
+        void leave() noexcept {
+            if (entered_) {
+                map_.gate_.leave(stripe_);
+                entered_ = false;
+            }
+        }
+
+    private:
+        const sync_map& map_;
+        leaf* l_;
+        leaf* copy_ = nullptr;
+        unsigned stripe_ = 0;
+        bool entered_ = false;
+    };
+
+    // Whether a live snapshot reads `l` live (its version >= l->written_at). Inside the
+    // gate, or as a hint outside it. relaxed: the gate orders these loads after
+    // snapshot()'s clock bump and registry update (writer_gate.hpp).
+    bool needs_copy(const leaf* l) const noexcept {
+        const std::uint64_t newest = newest_live_.load(std::memory_order_relaxed);
+        return newest != no_snapshot_newest && l->written_at.load(std::memory_order_relaxed) <= newest;
+    }
+
+    // Under l's lock: a copy of l for a snapshot (not yet linked). May throw.
+    leaf* clone_leaf(const leaf* l) const {
+        return l->clone([](const slot_type& s) {
+            if constexpr (!inline_storage) s.ptr.load(std::memory_order_relaxed)->acquire_ref();
+        });
+    }
+
+    // Under l's lock: frees a copy that was never linked.
+    static void discard_clone(leaf* c) noexcept {
+        if constexpr (!inline_storage) {
+            // The live leaf still holds every node the copy counted: no count reaches zero.
+            c->for_each_position([](auto, slot_type& s) { s.ptr.load(std::memory_order_relaxed)->release_ref(); });
+        }
+        leaf::destroy(c);
+    }
+
+    // Under l's lock and inside the gate, before the first slot store of a write: makes the
+    // copy the newest preserved state of l and stamps l with the clock, so that snapshots
+    // taken before read the copy from now on.
+    void link_copy(leaf* l, leaf* c) const noexcept {
+        c->before.store(l->before.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        // release: the copy is fully built before a reader can reach it.
+        l->before.store(c, std::memory_order_release);
+        // relaxed: the gate orders it after snapshot()'s bump.
+        const std::uint64_t now = clock_.load(std::memory_order_relaxed);
+        // release: a reader that sees the new written_at sees the link.
+        l->written_at.store(now, std::memory_order_release);
+        // Slot stores that follow must not become visible before written_at: a reader of
+        // the live leaf re-checks written_at after its slot loads (leaf::unchanged_since).
+        std::atomic_thread_fence(std::memory_order_release);
+        retained_.fetch_add(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+
+    // Drops one `before` pointer to a preserved copy. When it was the last, the copy (and,
+    // recursively, its own `before`) can no longer be reached by a new reader: it is
+    // retired whole, with the nodes whose last holder it was. Never allocates.
+    void release_preserved(leaf* c) const noexcept {
+        while (c != nullptr) {
+            if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+            leaf* next = c->before.load(std::memory_order_relaxed);
+            retained_.fetch_sub(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
+            c->retirable.bytes = c->byte_size();
+            c->retirable.destroy = &destroy_preserved;
+            if constexpr (!inline_storage) {
+                // Nodes held by nothing else go with the copy, a grace period from now: no new
+                // reader can reach them (the live leaves dropped them earlier, and the copy is
+                // unlinked), and older readers are covered by the grace period. They are
+                // chained through their (now unused) reference count field.
+                node_type* garbage = nullptr;
+                c->for_each_position([&](auto, slot_type& s) {
+                    node_type* n = s.ptr.load(std::memory_order_relaxed);
+                    if (n->release_ref()) {
+                        n->link_garbage(garbage);
+                        garbage = n;
+                        c->retirable.bytes += sizeof(node_type);
+                    }
+                });
+                c->garbage = garbage;
+            }
+            detail::rcu_retire_object(&c->retirable);
+            c = next;
+        }
+    }
+
+    static void destroy_preserved(detail::rcu_retirable* r) noexcept {
+        leaf* c = reinterpret_cast<leaf*>(r);  // retirable is the leaf's first member
+        if constexpr (!inline_storage) {
+            for (node_type* n = static_cast<node_type*>(c->garbage); n != nullptr;) {
+                node_type* next = n->next_garbage();
+                delete n;
+                n = next;
+            }
+        }
+        leaf::destroy(c);
+    }
+
+    // A node allocated before the lock (copying K and V may throw: nothing has changed yet,
+    // L4), with room reserved to retire the node it may replace. None for inline storage.
+    template <class KArg, class VArg>
+    std::unique_ptr<node_type> make_node(std::uint64_t h, KArg&& key, VArg&& value) const {
+        if constexpr (inline_storage) {
+            return nullptr;
+        } else {
+            std::unique_ptr<node_type> n(new node_type(h, std::forward<KArg>(key), std::forward<VArg>(value)));
+            detail::rcu_retire_reserve(1);
+            return n;
+        }
+    }
+
+    // The value at a found position, under the lock.
+    V current_value(const locked_leaf& locked) const {
+        if constexpr (inline_storage) {
+            return slot_type::from_word(locked.l->slot_at(locked.pos).value.load(std::memory_order_relaxed));
+        } else {
+            return locked.l->slot_at(locked.pos).ptr.load(std::memory_order_relaxed)->value;
+        }
+    }
+    decltype(auto) current_value_ref(const locked_leaf& locked) const {
+        if constexpr (inline_storage) {
+            return current_value(locked);
+        } else {
+            return static_cast<const V&>(locked.l->slot_at(locked.pos).ptr.load(std::memory_order_relaxed)->value);
+        }
+    }
+
+    // Commit steps, under the lock and inside the gate, after commit_scope::preserve().
+    // Inserts at a free position.
+    template <class KArg>
+    void insert_at(locked_leaf& locked, std::uint64_t h, const KArg& key, const V& value,
+                   std::unique_ptr<node_type>& fresh) noexcept {
+        slot_type& s = locked.l->slot_at(locked.pos);
+        if constexpr (inline_storage) {
+            s.fill(key, value);
+        } else {
+            s.publish(fresh.release());
+        }
+        locked.l->publish(locked.pos, h);
+    }
+    // Replaces the value at a found position; returns the node to retire, if any.
+    node_type* replace_at(locked_leaf& locked, const V& value, std::unique_ptr<node_type>& fresh) noexcept {
+        slot_type& s = locked.l->slot_at(locked.pos);
+        if constexpr (inline_storage) {
+            s.replace_value(value);
+            return nullptr;
+        } else {
+            node_type* old = s.ptr.load(std::memory_order_relaxed);
+            s.publish(fresh.release());
+            return old->release_ref() ? old : nullptr;
+        }
+    }
+    // Erases at a found position; returns the node to retire, if any.
+    node_type* erase_at(locked_leaf& locked) noexcept {
+        slot_type& s = locked.l->slot_at(locked.pos);
+        locked.l->mark_deleted(locked.pos);
+        if constexpr (inline_storage) {
+            return nullptr;  // the slot keeps its key and value, never reused (entry_slot.hpp)
+        } else {
+            node_type* old = s.ptr.load(std::memory_order_relaxed);
+            s.publish(nullptr);
+            return old->release_ref() ? old : nullptr;
+        }
+    }
+
+    // After the unlock: retires a node no structure holds any more. Requires the room
+    // make_node or erase reserved.
+    static void retire_node(node_type* n) noexcept {
+        if constexpr (!inline_storage) {
+            if (n != nullptr) detail::rcu_retire(n, &node_type::destroy, sizeof(node_type));
+        }
+    }
 
     // Returns the live leaf owning hash h, locked by the caller's thread. A locked live
     // leaf cannot be retired (retiring requires its lock), so the result stays valid after
@@ -524,17 +863,29 @@ private:
     }
 
     template <class Q>
+    auto slot_matches(std::uint64_t h, const Q& key) const {
+        return [this, h, &key](const slot_type& s) {
+            if constexpr (inline_storage) {
+                return static_cast<bool>(equal_(s.key, key));
+            } else {
+                const node_type* n = s.ptr.load(std::memory_order_relaxed);  // under the lock
+                return n != nullptr && n->hash == h && static_cast<bool>(equal_(n->key, key));
+            }
+        };
+    }
+
+    template <class Q>
     locked_leaf lock_existing(std::uint64_t h, const Q& key) {
         leaf* l = lock_live_leaf(h);
         detail::leaf_lock_guard guard(l->lock, std::adopt_lock);
-        const leaf::position pos = l->locate(h, same_key(key));  // may throw: guard unlocks
+        const typename leaf::position pos = l->locate(h, slot_matches(h, key));  // may throw: guard unlocks
         return {l, std::move(guard), pos};
     }
 
     // Locks the key's leaf and locates the key; when it is absent, first makes sure the
     // leaf has room for it, restructuring if needed. Restructuring retires the old leaf
     // (and directory) from this thread's retire batch, which may use up or flush the room
-    // the caller reserved for install(): reserve it again before relocking.
+    // reserved for the write's own retirement: reserve it again before relocking.
     template <class Q>
     locked_leaf lock_with_room(std::uint64_t h, const Q& key) {
         for (;;) {
@@ -542,211 +893,133 @@ private:
             if (locked.pos.found || locked.l->used < locked.l->max_used()) return locked;
             locked.guard.unlock();
             make_room(h);
-            detail::rcu_retire_reserve(2);  // what install() may retire; may throw: nothing changed
+            if constexpr (!inline_storage) detail::rcu_retire_reserve(1);  // may throw: nothing changed
         }
-    }
-
-    // What a write unlinked, retired after the leaf is unlocked (each may be null): a
-    // superseded head no snapshot can see (freed alone: its `older` still leads into the
-    // live chain), and a chain no reader can reach any more (freed with all it links).
-    struct unlinked {
-        node_header* single = nullptr;
-        node_header* chain = nullptr;
-
-        // Requires rcu_retire_reserve(2) beforehand.
-        void retire() noexcept {
-            if (single != nullptr) detail::rcu_retire(single, &node_type::destroy, sizeof(node_type));
-            if (chain != nullptr) {
-                std::size_t n = 0;
-                for (const node_header* x = chain; x != nullptr; x = x->older.load(std::memory_order_relaxed)) ++n;
-                detail::rcu_retire(chain, &node_type::destroy_chain, n * sizeof(node_type));
-            }
-        }
-    };
-
-    static std::int64_t chain_length(const node_header* x) noexcept {
-        std::int64_t n = 0;
-        for (; x != nullptr; x = x->older.load(std::memory_order_relaxed)) ++n;
-        return n;
-    }
-
-    // Cuts, after the first node of `chain` with version <= oldest, what no live snapshot
-    // can reach: every live snapshot has version >= oldest, so its walk stops there.
-    // Returns the cut-off tail (exclusively garbage) or nullptr.
-    node_header* prune_chain(node_header* chain, std::uint64_t oldest) const noexcept {
-        for (node_header* x = chain; x != nullptr; x = x->older.load(std::memory_order_relaxed)) {
-            if (x->version() <= oldest) {
-                node_header* tail = x->older.load(std::memory_order_relaxed);
-                if (tail == nullptr) return nullptr;
-                x->older.store(nullptr, std::memory_order_release);
-                retained_.fetch_sub(chain_length(tail), std::memory_order_relaxed);
-                return tail;
-            }
-        }
-        return nullptr;
-    }
-
-    // The commit point of every write. Under the leaf lock: stamps `fresh` (a node, or a
-    // tombstone for an erase) with the version clock and makes it the key's head at
-    // locked.pos, keeping the superseded head in the chain if a live snapshot may read it.
-    // Then unlocks and retires what it unlinked. Requires rcu_retire_reserve(2).
-    void install(locked_leaf& locked, node_type* fresh) noexcept {
-        unlinked garbage;
-        {
-            detail::writer_gate_pass pass(gate_);
-            // relaxed: the gate orders these loads after snapshot()'s clock bump and
-            // registry update (see writer_gate.hpp).
-            fresh->stamp |= clock_.load(std::memory_order_relaxed);
-            const std::uint64_t newest = newest_live_.load(std::memory_order_relaxed);
-            const std::uint64_t oldest = oldest_live_.load(std::memory_order_relaxed);
-            if (!locked.pos.found) {
-                locked.l->insert(locked.pos, fresh);
-            } else {
-                node_header* head = locked.l->node_at(locked.pos);
-                if (newest == no_snapshot_newest) {
-                    // No snapshot: the old head and anything behind it are garbage.
-                    if (const std::int64_t kept = chain_length(head) - (head->is_tombstone() ? 0 : 1)) {
-                        retained_.fetch_sub(kept, std::memory_order_relaxed);
-                    }
-                    garbage.chain = head;
-                } else {
-                    node_header* rest;
-                    if (head->version() <= newest) {
-                        rest = head;  // some live snapshot sees it: keep it
-                        retained_.fetch_add(head->is_tombstone() ? 0 : 1, std::memory_order_relaxed);
-                    } else {
-                        rest = head->older.load(std::memory_order_relaxed);
-                        garbage.single = head;
-                        if (head->is_tombstone()) retained_.fetch_sub(1, std::memory_order_relaxed);
-                    }
-                    garbage.chain = prune_chain(rest, oldest);
-                    fresh->older.store(rest, std::memory_order_relaxed);  // published by the slot store
-                }
-                if (fresh->is_tombstone()) retained_.fetch_add(1, std::memory_order_relaxed);
-                locked.l->replace(locked.pos, fresh);
-            }
-        }
-        locked.guard.unlock();
-        garbage.retire();
     }
 
     template <class KArg, class VArg>
     void store_impl(KArg&& key, VArg&& value) {
         const std::uint64_t h = hash_of(key);
-        std::unique_ptr<node_type> fresh(new node_type(h, std::forward<KArg>(key), std::forward<VArg>(value)));
-        detail::rcu_retire_reserve(2);
-        locked_leaf locked = lock_with_room(h, fresh->key);
-        install(locked, fresh.release());
+        std::unique_ptr<node_type> fresh = make_node(h, key, value);
+        locked_leaf locked = lock_with_room(h, key);
+        node_type* garbage = nullptr;
+        {
+            commit_scope scope(*this, locked.l);
+            scope.preserve();
+            if (locked.pos.found) {
+                garbage = replace_at(locked, value, fresh);
+            } else {
+                insert_at(locked, h, key, value, fresh);
+            }
+        }
+        locked.guard.unlock();
+        retire_node(garbage);
     }
 
-    static constexpr auto always = [](const node_type*) { return true; };
-    static constexpr auto nothing = [](const node_type*) {};
+    static constexpr auto always = [](const V&) { return true; };
+    static constexpr auto nothing = [](const V&) {};
 
-    // Erases the key if should_erase(node) holds, calling before_erase(node) under the lock
-    // just before the commit point; true if it erased. Lock-free when the key is absent or
-    // should_erase is false for the value seen without the lock. While a snapshot is alive
-    // the key's slot keeps a tombstone, so the snapshot still finds the erased value.
+    // Erases the key if should_erase(value) holds, calling before_erase(value) under the
+    // lock just before the commit point; true if it erased. Lock-free when the key is
+    // absent or should_erase is false for the value seen without the lock.
     template <class Q, class Predicate, class BeforeErase>
     bool erase_if_impl(const Q& key, Predicate&& should_erase, BeforeErase&& before_erase) {
         const std::uint64_t h = hash_of(key);
         {
-            detail::rcu_reader reader;
-            const node_type* n = find_live(h, key);
-            if (n == nullptr || !should_erase(n)) return false;
+            bool erase = false;
+            if (!visit_hashed(h, key, [&](const V& v) { erase = should_erase(v); }) || !erase) return false;
         }
-        detail::rcu_retire_reserve(2);
-        std::unique_ptr<node_type> tombstone;
-        for (;;) {
-            // A tombstone is needed only while snapshots live; allocate it outside the lock
-            // when one might be, and retry in the rare case one appeared meanwhile.
-            if (!tombstone && newest_live_.load(std::memory_order_relaxed) != no_snapshot_newest) {
-                const K* k = nullptr;
-                std::optional<K> owned;
-                if constexpr (std::is_same_v<Q, K>) {
-                    k = &key;
-                } else {
-                    owned.emplace(key);
-                    k = &*owned;
-                }
-                tombstone.reset(new node_type(h, *k, typename node_type::tombstone_tag{}));
-            }
-            locked_leaf locked = lock_existing(h, key);
-            if (!locked.pos.found || locked.head()->is_tombstone()) return false;
-            if (!should_erase(locked.head())) return false;
-            before_erase(locked.head());
-            if (tombstone) {
-                install(locked, tombstone.release());
-                return true;
-            }
-            {
-                detail::writer_gate_pass pass(gate_);
-                if (newest_live_.load(std::memory_order_relaxed) != no_snapshot_newest) continue;  // retry
-                // Still no snapshot, and none can start while we hold the gate.
-                node_header* head = locked.l->node_at(locked.pos);
-                if (const std::int64_t kept = chain_length(head) - 1) retained_.fetch_sub(kept, std::memory_order_relaxed);
-                locked.l->remove(locked.pos);
-                locked.guard.unlock();
-                unlinked garbage;
-                garbage.chain = head;
-                garbage.retire();
-            }
-            return true;
+        if constexpr (!inline_storage) detail::rcu_retire_reserve(1);
+        locked_leaf locked = lock_existing(h, key);
+        if (!locked.pos.found) return false;
+        {
+            decltype(auto) v = current_value_ref(locked);
+            if (!should_erase(v)) return false;
+            before_erase(v);
         }
+        node_type* garbage = nullptr;
+        {
+            commit_scope scope(*this, locked.l);
+            scope.preserve();
+            garbage = erase_at(locked);
+        }
+        locked.guard.unlock();
+        retire_node(garbage);
+        return true;
     }
 
     // ---- Traversal engine --------------------------------------------------------------
 
-    // Fills `out` with the entries of leaf `l` visible in `view` whose hash is at or past
-    // `position`, each key once, sorted by (hash, node address) if `sorted`. Each slot is
-    // read once, without a lock and without retrying (a retry loop could starve under
-    // churn). In the live view, a key erased and re-inserted into another slot while the
-    // slots were read can be met twice; the leaf's lock version tells whether any writer ran
-    // meanwhile, and only then are duplicates removed.
-    using batch_type = detail::entry_buffer<const node_type*, std::size_t{leaf::default_groups} * detail::group_width>;
+    // Fills `out` with the entries of leaf `l`, as `view` sees it, whose hash is at or past
+    // `position`, each key once, sorted by (hash, tie-break) if `sorted`; returns the end of
+    // the interval read (a preserved copy read for a snapshot may span more than `l`). Each
+    // slot is read once, without a lock and without retrying (a retry loop could starve
+    // under churn). In the live view, a key erased and re-inserted into another slot while
+    // the slots were read can be met twice; the leaf's lock version tells whether any writer
+    // ran meanwhile, and only then are duplicates removed.
+    using batch_type = detail::entry_buffer<entry_type, std::size_t{leaf::default_groups} * detail::group_width>;
 
     static void shrink(batch_type& b, std::size_t n) noexcept { b.resize_down(n); }
-    static void shrink(std::vector<const node_type*>& b, std::size_t n) noexcept { b.resize(n); }
+    static void shrink(std::vector<entry_type>& b, std::size_t n) noexcept { b.resize(n); }
 
     template <class View, class Out>
-    void collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out) const {
-        out.clear();
-        const std::uint32_t before = l->lock.read_word();
-        // Phase 1: read each slot once and start fetching its node, so that the node
-        // misses overlap instead of following one another.
-        l->for_each_node([&](const node_header* head) {
-            __builtin_prefetch(head);
-            out.push_back(static_cast<const node_type*>(head));
-        });
+    std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out) const {
         bool may_repeat = false;
-        if constexpr (!View::stable) {
-            const std::uint32_t after = l->lock.read_word();
-            may_repeat = before != after || detail::leaf_lock::is_locked(before);
-        }
-        // Phase 2: keep what is at or past the position and visible in the view.
-        std::size_t kept = 0;
-        for (const node_type* head : out) {
-            if (head->node_header::hash < position) continue;
-            if (const node_type* n = view.visible(head)) out[kept++] = n;
-        }
-        shrink(out, kept);
-        if (!sorted && !may_repeat) return;
-        std::sort(out.begin(), out.end(), [](const node_type* a, const node_type* b) {
-            return a->node_header::hash != b->node_header::hash ? a->node_header::hash < b->node_header::hash
-                                                                : std::less<>{}(a, b);
-        });
-        if (!may_repeat) return;
-        kept = 0;
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            bool duplicate = false;
-            for (std::size_t j = kept; j-- > 0 && out[j]->node_header::hash == out[i]->node_header::hash;) {
-                if (equal_(out[j]->key, out[i]->key)) {
-                    duplicate = true;
-                    break;
+        const leaf* x = read_leaf(view, l, [&](const leaf* state) {
+            out.clear();
+            const std::uint32_t before = state->lock.read_word();
+            if constexpr (inline_storage) {
+                std::uint32_t order = 0;
+                for (std::uint32_t gi = 0; gi <= state->group_mask; ++gi) {
+                    const auto& g = state->groups()[gi];
+                    // acquire: the slots of full bytes were written before the byte.
+                    const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+                    for (detail::slot_mask m = detail::match_full(word); m; m.remove_lowest()) {
+                        const slot_type& s = g.slots[m.lowest()];
+                        out.push_back(inline_entry(order + m.lowest(), s.key, s.load_value()));
+                    }
+                    order += detail::group_width;
                 }
+            } else {
+                // Read each slot once and start fetching its node, so that the node misses
+                // overlap instead of following one another.
+                state->for_each_full([&](const slot_type& s) {
+                    if (const node_type* n = s.load()) {
+                        __builtin_prefetch(n);
+                        out.push_back(n);
+                    }
+                });
             }
-            if (!duplicate) out[kept++] = out[i];
+            if constexpr (!View::snapshot) {
+                const std::uint32_t after = state->lock.read_word();
+                may_repeat = before != after || detail::leaf_lock::is_locked(before);
+            }
+        });
+        // Keep what is at or past the position.
+        std::size_t kept = 0;
+        for (entry_type& e : out) {
+            if constexpr (inline_storage) e.hash = hash_of(e.key);
+            if (entry_hash(e) >= position) out[kept++] = e;
         }
         shrink(out, kept);
+        if (sorted || may_repeat) {
+            std::sort(out.begin(), out.end(), [](const entry_type& a, const entry_type& b) { return entry_less(a, b); });
+        }
+        if (may_repeat) {
+            kept = 0;
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                bool duplicate = false;
+                for (std::size_t j = kept; j-- > 0 && entry_hash(out[j]) == entry_hash(out[i]);) {
+                    if (equal_(entry_key(out[j]), entry_key(out[i]))) {
+                        duplicate = true;
+                        break;
+                    }
+                }
+                if (!duplicate) out[kept++] = out[i];
+            }
+            shrink(out, kept);
+        }
+        return x->interval_end();
     }
 
     template <class F>
@@ -766,7 +1039,7 @@ private:
 
     // How a traversal orders the entries of one leaf. `any`: slot order, the cheapest; a
     // chunk that must stop inside a leaf then selects its entries with nth_element and
-    // stops at an exact hash. `sorted`: ascending (hash, node address), needed when the
+    // stops at an exact hash. `sorted`: ascending (hash, tie-break), needed when the
     // callback may stop the traversal at any entry (it returns bool) and for snapshot
     // iteration, whose order must be the same every time (S4).
     enum class leaf_order { any, sorted };
@@ -775,8 +1048,6 @@ private:
     static constexpr leaf_order order_for() {
         return std::is_void_v<std::invoke_result_t<F&, const K&, const V&>> ? leaf_order::any : leaf_order::sorted;
     }
-
-    static std::uint64_t hash_of_node(const node_type* n) noexcept { return n->node_header::hash; }
 
     // The one traversal loop behind range, scan and the snapshots' range and scan. Walks
     // leaves by hash position from `position`, one RCU read-side section per leaf, and
@@ -816,9 +1087,8 @@ private:
                 return finish(cursor::make(tag, position, false));
             }
             ++leaves;
-            collect(view, l, position, order == leaf_order::sorted, batch);
+            std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch);
             std::size_t count = batch.size();
-            std::uint64_t next = l->interval_end();
             bool done = next == 0;  // the leaf reaches the top of the hash space
             bool partial = false;
             const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
@@ -826,20 +1096,20 @@ private:
                 std::size_t cut = room;
                 std::uint64_t cut_hash;
                 if (order == leaf_order::sorted) {
-                    while (cut < count && hash_of_node(batch[cut]) == hash_of_node(batch[cut - 1])) ++cut;
-                    cut_hash = cut < count ? hash_of_node(batch[cut]) : 0;
+                    while (cut < count && entry_hash(batch[cut]) == entry_hash(batch[cut - 1])) ++cut;
+                    cut_hash = cut < count ? entry_hash(batch[cut]) : 0;
                 } else {
-                    auto by_hash = [](const node_type* a, const node_type* b) { return hash_of_node(a) < hash_of_node(b); };
+                    auto by_hash = [](const entry_type& a, const entry_type& b) { return entry_hash(a) < entry_hash(b); };
                     std::nth_element(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(room), batch.end(), by_hash);
-                    cut_hash = hash_of_node(batch[room]);
+                    cut_hash = entry_hash(batch[room]);
                     // Offer exactly the entries below the pivot's hash...
-                    cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const node_type* n) {
-                                                       return hash_of_node(n) < cut_hash;
+                    cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const entry_type& n) {
+                                                       return entry_hash(n) < cut_hash;
                                                    }) - batch.begin());
                     if (cut == 0) {
                         // ...or, if the pivot's hash is the smallest, its whole run.
-                        cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const node_type* n) {
-                                                           return hash_of_node(n) == cut_hash;
+                        cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const entry_type& n) {
+                                                           return entry_hash(n) == cut_hash;
                                                        }) - batch.begin());
                         if (cut_hash == top) {
                             cut_hash = 0;
@@ -857,10 +1127,10 @@ private:
                 }
             }
             for (std::size_t i = 0; i < count; ++i) {
-                const node_type* n = batch[i];
+                const entry_type& n = batch[i];
                 ++yielded;
-                if (!call(f, n->key, n->value)) {
-                    const std::uint64_t h = hash_of_node(n);
+                if (!call(f, entry_key(n), entry_value(n))) {
+                    const std::uint64_t h = entry_hash(n);
                     return finish(cursor::make(tag, h + 1, h == top));
                 }
             }
@@ -883,7 +1153,7 @@ private:
         detail::leaf_lock_guard guard(l->lock);
         if (l->used < l->max_used()) return;  // another writer made room meanwhile
 
-        if (l->full <= l->max_used() / 2) {
+        if (l->live.load(std::memory_order_relaxed) <= l->max_used() / 2) {
             replace_leaf(d, l, guard, l->group_count());
         } else if (l->depth < d->global_depth || may_double(d)) {
             split_leaf(d, l, guard);
@@ -902,14 +1172,34 @@ private:
         return (std::size_t{2} << d->global_depth) <= limit;
     }
 
+    // A new leaf takes over the snapshot state of the leaf it replaces: same written_at,
+    // same preserved copies (its content is the old leaf's, so the old leaf's invariant
+    // carries over). `shares` is the number of new leaves taking it over.
+    static void inherit_snapshot_state(leaf* fresh, const leaf* old) noexcept {
+        fresh->written_at.store(old->written_at.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        fresh->before.store(old->before.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+
+    // Copies l's entries into unpublished leaves: place(hash) returns the leaf to put each
+    // in. May throw (hashing an inline key): nothing is published yet.
+    template <class Place>
+    void copy_entries(leaf* l, Place&& place) const {
+        l->for_each_position([&](auto, slot_type& s) {
+            const std::uint64_t h = hash_of_slot(s);
+            place(h)->build_slot(h).copy_from(s);  // node pointers move: their holder is the new leaf
+        });
+    }
+
     // Rebuilds `l` into one fresh leaf of the same interval with `groups` groups.
     void replace_leaf(directory* d, leaf* l, detail::leaf_lock_guard& guard, std::uint32_t groups) {
-        detail::rcu_retire_reserve();                              // may throw: nothing changed
-        leaf* fresh = leaf::create(l->depth, l->prefix, groups);  // may throw: nothing changed
-        l->for_each_node([&](node_header* n) { fresh->build_insert(n); });
+        detail::rcu_retire_reserve();  // may throw: nothing changed
+        std::unique_ptr<leaf, leaf_deleter> fresh(leaf::create(l->depth, l->prefix, groups));
+        copy_entries(l, [&](std::uint64_t) { return fresh.get(); });  // may throw: nothing changed
+        inherit_snapshot_state(fresh.get(), l);
         const std::size_t first = d->first_index_of(l);
         const std::size_t span = d->span_of(l);
-        for (std::size_t i = first; i < first + span; ++i) d->set(i, fresh);
+        for (std::size_t i = first; i < first + span; ++i) d->set(i, fresh.get());
+        fresh.release();
         rebuilds_.fetch_add(1, std::memory_order_relaxed);
         retire_unpublished(l, guard);
     }
@@ -925,11 +1215,15 @@ private:
             target = doubled.get();
         }
         detail::rcu_retire_reserve(2);
-        // No allocation below this point: nothing can throw.
-        l->for_each_node([&](node_header* n) {
-            const bool up = ((n->hash >> (63 - l->depth)) & 1) != 0;
-            (up ? upper : lower)->build_insert(n);
+        copy_entries(l, [&](std::uint64_t h) {
+            return ((h >> (63 - l->depth)) & 1) != 0 ? upper.get() : lower.get();
         });
+        // Nothing can throw below this point.
+        inherit_snapshot_state(lower.get(), l);
+        inherit_snapshot_state(upper.get(), l);
+        if (leaf* c = l->before.load(std::memory_order_relaxed)) {
+            c->refs.fetch_add(1, std::memory_order_relaxed);  // two `before` pointers replace one
+        }
         if (doubled) {
             for (std::size_t i = 0; i < d->size(); ++i) {
                 leaf* x = d->at(i);
@@ -955,16 +1249,17 @@ private:
         retire_unpublished(l, guard);
     }
 
-    // Freezes an unpublished leaf and retires its memory (not its nodes, which moved).
+    // Freezes an unpublished leaf and retires its memory (not its entries' nodes nor its
+    // preserved copies, which moved to the leaves that replace it).
     static void retire_unpublished(leaf* l, detail::leaf_lock_guard& guard) noexcept {
         l->dead.store(true, std::memory_order_relaxed);  // read under the lock only
         guard.unlock();
         detail::rcu_retire(l, &leaf::destroy, l->byte_size());
     }
 
-    // After the last snapshot that could see them is gone, frees the superseded versions
-    // and tombstones it kept: one pass over the leaves, one leaf lock at a time.
-    void sweep_versions() const noexcept;
+    // After a snapshot is destroyed: drops the preserved copies that no remaining snapshot
+    // reads. One pass over the leaves, one leaf lock at a time.
+    void sweep_preserved(const std::vector<std::uint64_t>& live) const noexcept;
 
     struct leaf_deleter {
         void operator()(leaf* l) const noexcept { leaf::destroy(l); }
@@ -980,16 +1275,36 @@ private:
         return d;
     }
 
-    static void destroy_leaf_and_nodes(leaf* l) noexcept {
-        l->for_each_node([](node_header* n) { node_type::destroy_chain(n); });
+    // Frees a leaf nobody can reach any more, with what only it holds: nodes and
+    // preserved copies whose count drops to zero (destruction of the map or of a tree
+    // frozen by clear(): every holder of those goes in the same pass).
+    static void destroy_leaf_and_entries(leaf* l) noexcept {
+        destroy_chain(l->before.load(std::memory_order_relaxed));
+        destroy_entries(l);
         leaf::destroy(l);
+    }
+    static void destroy_entries(leaf* l) noexcept {
+        if constexpr (!inline_storage) {
+            l->for_each_position([](auto, slot_type& s) {
+                node_type* n = s.ptr.load(std::memory_order_relaxed);
+                if (n->release_ref()) delete n;
+            });
+        }
+    }
+    static void destroy_chain(leaf* c) noexcept {
+        while (c != nullptr && c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            leaf* next = c->before.load(std::memory_order_relaxed);
+            destroy_entries(c);
+            leaf::destroy(c);
+            c = next;
+        }
     }
 
     static void destroy_tree(directory* d) noexcept {
         for (std::size_t i = 0; i < d->size();) {
             leaf* l = d->at(i);
             i = d->first_index_of(l) + d->span_of(l);  // read before the leaf is freed
-            destroy_leaf_and_nodes(l);
+            destroy_leaf_and_entries(l);
         }
         directory::destroy(d);
     }
@@ -1001,21 +1316,21 @@ private:
     // written again.
     std::atomic<directory*> dir_{nullptr};
     // Serialises every structural change: splits, rebuilds, directory doubling, clear(),
-    // version sweeps.
+    // sweeps of preserved copies.
     mutable std::mutex structure_mutex_;
     // Number of distinct leaves in the published directory; under structure_mutex_ only.
     std::size_t leaf_count_ = 1;
 
-    // The version clock: ticks once per snapshot(), under the closed gate. Every node is
-    // stamped with its value at the write; a snapshot at S sees versions <= S.
+    // The version clock: ticks once per snapshot(), under the closed gate. A write that
+    // preserves a copy stamps the leaf with it; a snapshot at S reads leaf states stamped
+    // <= S.
     mutable std::atomic<std::uint64_t> clock_{1};
     mutable detail::writer_gate gate_;
-    // Live snapshots' versions (sorted, duplicates allowed) and their bounds, written under
-    // snapshot_mutex_ (additions also under the closed gate, so every writer inside the gate
-    // sees them); writers read the bounds inside the gate.
+    // Live snapshots' versions (sorted, duplicates allowed) and the newest of them, written
+    // under snapshot_mutex_ (additions also under the closed gate, so every writer inside
+    // the gate sees them); writers read newest_live_ inside the gate.
     mutable std::mutex snapshot_mutex_;
     mutable std::vector<std::uint64_t> live_versions_;
-    mutable std::atomic<std::uint64_t> oldest_live_{no_snapshot_oldest};
     mutable std::atomic<std::uint64_t> newest_live_{no_snapshot_newest};
     mutable std::atomic<std::size_t> live_snapshot_count_{0};
     // The generation snapshots taken now would read; replaced by clear() inside the gate.
@@ -1026,7 +1341,7 @@ private:
     std::atomic<std::uint64_t> rebuilds_{0};
     std::atomic<std::uint64_t> growths_{0};
     std::atomic<std::uint64_t> clears_{0};
-    mutable std::atomic<std::int64_t> retained_{0};  // chain nodes and tombstone heads in the live tree
+    mutable std::atomic<std::int64_t> retained_{0};  // entries held in preserved copies of the live tree
 
     const std::uint64_t seed_;
     const std::uint32_t tag_;  // identifies this map's cursors
@@ -1082,14 +1397,7 @@ public:
     }
     template <class F>
     bool visit(const K& key, F&& f) const {
-        const std::uint64_t h = map_->hash_of(key);
-        detail::rcu_reader reader;
-        const view_t v = view();
-        const node_header* head = map_->find_head(v.dir(), h, key);
-        const node_type* n = head == nullptr ? nullptr : v.visible(head);
-        if (n == nullptr) return false;
-        f(n->value);
-        return true;
+        return map_->visit_in(view(), map_->hash_of(key), key, f);
     }
 
     // Entries in the snapshot. The first call counts them (O(n)); later calls are O(1).
@@ -1124,8 +1432,8 @@ public:
     }
 
     // A forward iterator over the snapshot's entries (S4). It holds the entries of one
-    // leaf interval at a time, copied as node pointers that the snapshot keeps alive, so
-    // nothing but the snapshot itself is pinned between increments.
+    // leaf interval at a time (node pointers that the snapshot keeps alive, or copies of
+    // inline entries), so nothing but the snapshot itself is pinned between increments.
     class iterator {
     public:
         using iterator_category = std::forward_iterator_tag;
@@ -1136,7 +1444,7 @@ public:
 
         iterator() = default;
 
-        reference operator*() const { return {batch_[index_]->key, batch_[index_]->value}; }
+        reference operator*() const { return {entry_key(batch_[index_]), entry_value(batch_[index_])}; }
 
         struct arrow_proxy {
             reference r;
@@ -1153,13 +1461,18 @@ public:
             ++*this;
             return old;
         }
-        friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.current() == b.current(); }
+        // Two iterators of one snapshot are equal when both are at the end, or both are at
+        // the same entry of the same leaf interval.
+        friend bool operator==(const iterator& a, const iterator& b) noexcept {
+            const bool a_end = a.index_ >= a.batch_.size();
+            const bool b_end = b.index_ >= b.batch_.size();
+            if (a_end || b_end) return a_end == b_end;
+            return a.batch_position_ == b.batch_position_ && a.index_ == b.index_;
+        }
 
     private:
         friend class snapshot_type;
         explicit iterator(const snapshot_type* s) : snap_(s) { fill(0, false); }
-
-        const node_type* current() const noexcept { return index_ < batch_.size() ? batch_[index_] : nullptr; }
 
         // Loads the next non-empty leaf interval at or after `position`.
         void fill(std::uint64_t position, bool done) {
@@ -1169,8 +1482,8 @@ public:
                 detail::rcu_reader reader;
                 const view_t v = snap_->view();
                 const leaf* l = v.dir()->leaf_for(position);
-                snap_->map_->collect(v, l, position, true, batch_);
-                position = l->interval_end();
+                batch_position_ = position;
+                position = snap_->map_->collect(v, l, position, true, batch_);
                 done = position == 0;
             }
             next_position_ = position;
@@ -1178,8 +1491,9 @@ public:
         }
 
         const snapshot_type* snap_ = nullptr;
-        std::vector<const node_type*> batch_;
+        std::vector<entry_type> batch_;  // node pointers the snapshot keeps alive, or copies
         std::size_t index_ = 0;
+        std::uint64_t batch_position_ = 0;
         std::uint64_t next_position_ = 0;
         bool next_done_ = true;
     };
@@ -1219,12 +1533,12 @@ auto sync_map<K, V, Hash, KeyEqual, Storage>::snapshot() const -> snapshot_type 
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     live_versions_.reserve(live_versions_.size() + 1);  // may throw: nothing changed yet
     gate_.close();
-    // Inside the closed gate no writer is between reading the clock and installing: every
-    // node stamped <= at is in its slot, and every later write is stamped > at (S1).
+    // Inside the closed gate no writer is between deciding whether to preserve its leaf and
+    // its last store: every write made before is in its leaf, and every later write sees
+    // this snapshot as live and preserves the leaf state it is about to change (S1).
     const std::uint64_t at = clock_.load(std::memory_order_relaxed);
     clock_.store(at + 1, std::memory_order_relaxed);
     live_versions_.insert(std::upper_bound(live_versions_.begin(), live_versions_.end(), at), at);
-    oldest_live_.store(live_versions_.front(), std::memory_order_relaxed);
     newest_live_.store(live_versions_.back(), std::memory_order_relaxed);
     live_snapshot_count_.fetch_add(1, std::memory_order_relaxed);
     generation* gen = generation_.load(std::memory_order_relaxed);
@@ -1236,6 +1550,7 @@ auto sync_map<K, V, Hash, KeyEqual, Storage>::snapshot() const -> snapshot_type 
 template <class K, class V, class Hash, class KeyEqual, class Storage>
 void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t version, generation* gen) const noexcept {
     bool sweep = false;
+    std::vector<std::uint64_t> live;
     {
         std::lock_guard<std::mutex> registry(snapshot_mutex_);
         live_snapshot_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -1246,64 +1561,51 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t 
         }
         auto it = std::lower_bound(live_versions_.begin(), live_versions_.end(), version);
         live_versions_.erase(it);
-        oldest_live_.store(live_versions_.empty() ? no_snapshot_oldest : live_versions_.front(),
-                           std::memory_order_relaxed);
         newest_live_.store(live_versions_.empty() ? no_snapshot_newest : live_versions_.back(),
                            std::memory_order_relaxed);
-        sweep = retained_.load(std::memory_order_relaxed) > 0 &&
-                (live_versions_.empty() || version < live_versions_.front());
+        sweep = retained_.load(std::memory_order_relaxed) > 0;
+        if (sweep) {
+            try {
+                live = live_versions_;
+            } catch (...) {
+                sweep = false;  // out of memory: the copies go at a later sweep
+            }
+        }
     }
     gen->release();
-    if (sweep) sweep_versions();
+    if (sweep) sweep_preserved(live);
 }
 
+// A preserved copy c in a chain  leaf -> ... -> p -> c -> ...  holds the state for the
+// versions [c.written_at, p.written_at); it is dropped when no live snapshot is in that range.
+// Snapshots taken after the sweep started read newer states than any copy (their version
+// is past every written_at), so a snapshot appearing meanwhile needs none of them.
 template <class K, class V, class Hash, class KeyEqual, class Storage>
-void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_versions() const noexcept {
+void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<std::uint64_t>& live) const noexcept {
     std::lock_guard<std::mutex> structure(structure_mutex_);
-    const directory* d = dir_.load(std::memory_order_relaxed);
+    auto needed = [&](std::uint64_t from, std::uint64_t to) {  // a live version in [from, to)?
+        auto it = std::lower_bound(live.begin(), live.end(), from);
+        return it != live.end() && *it < to;
+    };
     // Leaves of the published directory cannot die while we hold structure_mutex_.
-    d->for_each_leaf([&](leaf* l) {
-        try {
-            detail::rcu_retire_reserve();
-        } catch (...) {
-            return;  // out of memory: leave this leaf's versions to its next writes
-        }
+    dir_.load(std::memory_order_relaxed)->for_each_leaf([&](leaf* l) {
+        if (l->before.load(std::memory_order_relaxed) == nullptr) return;
         detail::leaf_lock_guard guard(l->lock);
-        const std::uint64_t oldest = oldest_live_.load(std::memory_order_relaxed);
-        // Cut-off tails no reader can reach; linked into one list through `older`.
-        node_header* garbage = nullptr;
-        node_header* garbage_end = nullptr;
-        auto add = [&](node_header* chain) {
-            if (chain == nullptr) return;
-            if (garbage == nullptr) {
-                garbage = chain;
-            } else {
-                garbage_end->older.store(chain, std::memory_order_relaxed);
+        std::atomic<leaf*>* link = &l->before;
+        std::uint64_t newer = l->written_at.load(std::memory_order_relaxed);
+        while (leaf* c = link->load(std::memory_order_relaxed)) {
+            const std::uint64_t at = c->written_at.load(std::memory_order_relaxed);
+            if (needed(at, newer)) {
+                newer = at;
+                link = &c->before;
+                continue;
             }
-            garbage_end = chain;
-            while (node_header* next = garbage_end->older.load(std::memory_order_relaxed)) garbage_end = next;
-        };
-        l->for_each_position([&](leaf::position pos, node_header* head) {
-            if (oldest == no_snapshot_oldest) {
-                node_header* rest = head->older.load(std::memory_order_relaxed);
-                if (head->is_tombstone()) {
-                    // No snapshot at all: the tombstone and its chain go, the slot empties.
-                    retained_.fetch_sub(chain_length(head), std::memory_order_relaxed);
-                    l->remove(pos);
-                    add(head);
-                } else if (rest != nullptr) {
-                    retained_.fetch_sub(chain_length(rest), std::memory_order_relaxed);
-                    head->older.store(nullptr, std::memory_order_release);
-                    add(rest);
-                }
-            } else {
-                add(prune_chain(head, oldest));
-            }
-        });
-        guard.unlock();
-        if (garbage != nullptr) {
-            detail::rcu_retire(garbage, &node_type::destroy_chain,
-                               static_cast<std::size_t>(chain_length(garbage)) * sizeof(node_type));
+            // Unlink c: readers already on it may still follow its `before`, which stays
+            // valid until c is reclaimed.
+            leaf* next = c->before.load(std::memory_order_relaxed);
+            if (next != nullptr) next->refs.fetch_add(1, std::memory_order_relaxed);
+            link->store(next, std::memory_order_release);
+            release_preserved(c);
         }
     });
 }
@@ -1311,7 +1613,7 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_versions() const noexcept {
 template <class K, class V, class Hash, class KeyEqual, class Storage>
 void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     // The registry first (lock order): if snapshots hold this tree, they stop counting as
-    // live for the new one, whose writers must not keep versions for them.
+    // live for the new one, whose writers must not preserve copies for them.
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     std::lock_guard<std::mutex> structure(structure_mutex_);
     directory* old_dir = dir_.load(std::memory_order_relaxed);
@@ -1337,10 +1639,9 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
             frozen_gen = gen;
             // Those snapshots read the frozen tree only: the new tree has none to serve.
             live_versions_.clear();
-            oldest_live_.store(no_snapshot_oldest, std::memory_order_relaxed);
             newest_live_.store(no_snapshot_newest, std::memory_order_relaxed);
         }
-        retained_.store(0, std::memory_order_relaxed);  // the new tree retains nothing yet
+        retained_.store(0, std::memory_order_relaxed);  // the new tree preserves nothing yet
         // release: the new directory and its leaf are initialised for whoever loads it.
         dir_.store(fresh_dir, std::memory_order_release);
     }
@@ -1350,14 +1651,12 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     }
     leaf_count_ = 1;
     clears_.fetch_add(1, std::memory_order_relaxed);
-    // The old tree's versions leave the live tree's accounting.
-    std::int64_t bytes = static_cast<std::int64_t>(directory::bytes_for(old_dir->global_depth));
-    std::int64_t nodes = 0;
+    std::size_t bytes = directory::bytes_for(old_dir->global_depth);
     for (const leaf* l : garbage->leaves) {
-        bytes += static_cast<std::int64_t>(l->byte_size());
-        l->for_each_node([&](const node_header* n) { nodes += chain_length(n); });
+        bytes += l->byte_size();
+        if constexpr (!inline_storage) bytes += std::size_t{l->live.load(std::memory_order_relaxed)} * sizeof(node_type);
     }
-    garbage->bytes = static_cast<std::size_t>(bytes + nodes * static_cast<std::int64_t>(sizeof(node_type)));
+    garbage->bytes = bytes;
     garbage->destroy = &tree_garbage::destroy_self;
     if (frozen_gen != nullptr) {
         frozen_gen->frozen_tree = garbage.release();

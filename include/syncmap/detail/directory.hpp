@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <new>
 
-#include "leaf.hpp"
 
 namespace syncmap::detail {
 
+template <class leaf>
 class alignas(std::atomic<leaf*>) directory {
 public:
     const unsigned global_depth;

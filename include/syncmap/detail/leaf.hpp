@@ -3,21 +3,34 @@
 // A leaf owns one hash interval: every key whose hash starts with the `depth`-bit
 // `prefix`. Inside, a small open-addressing table in the Swiss-table style: groups of
 // eight slots, one 64-bit word of control bytes per group (control_bytes.hpp), slots
-// holding atomic pointers to immutable nodes (node.hpp).
+// holding the entries inline or pointers to nodes (entry_slot.hpp).
 //
 // Concurrency protocol
 //   - Writers hold `lock` for every store to a control word, a slot or a counter.
-//   - Readers take no lock. They load a control word (acquire), then a slot (acquire), and
-//     must tolerate a null slot or a node of another key behind a matching control byte.
-//   - Entries never move inside a live leaf: an update replaces the node pointer in its
-//     slot; an erase leaves a tombstone; an insert takes the first empty-or-deleted slot of
-//     its probe sequence. Slots never become empty again, so a key present throughout a
-//     reader's probe is always found, and a reader scanning the slots sees every entry at
-//     most once per slot.
+//   - Readers take no lock. They load a control word (acquire), then the slots its bytes
+//     point at; a reader finishes whatever writers do, so no retry loop a preempted writer
+//     could hold up (clause L2).
+//   - Entries never move inside a live leaf: an update replaces a value (or node pointer)
+//     in its slot; an erase marks the byte deleted; an insert takes the first empty slot of
+//     its probe sequence (or, for node slots, the first empty-or-deleted one). Slots never
+//     become empty again, so a key present throughout a reader's probe is always found, and
+//     a reader scanning the slots sees every entry at most once per slot.
 //   - When the leaf runs out of room it is never rehashed in place: the map builds one or
 //     two fresh leaves on the side, publishes them, and marks this one `dead` (under lock).
 //     A dead leaf never changes again; readers that still hold it see the state it had
 //     when it was unpublished, which is a state the map really had while they ran.
+//
+// Snapshots: copy-on-write per leaf
+//   `written_at` and `before` keep, for live snapshots, the states the leaf had before its
+//   latest writes. Invariant: for every live snapshot at version S with written_at <= S,
+//   the leaf's content is the map's state of its interval at S; otherwise the chain
+//   `before` -> `before` ... (preserved copies, strictly decreasing written_at) holds a copy
+//   whose content is that state, the first one with written_at <= S. A writer about to
+//   change a leaf that a live snapshot reads live (written_at <= newest live snapshot)
+//   first preserves a copy of it, links it as `before`, and sets written_at to the current
+//   clock, all before its first store to a slot and inside the writer gate
+//   (writer_gate.hpp). A preserved copy is immutable and may be shared by both halves of
+//   a split leaf: `refs` counts the `before` pointers to it.
 #pragma once
 
 #include <atomic>
@@ -27,22 +40,28 @@
 
 #include "control_bytes.hpp"
 #include "leaf_lock.hpp"
-#include "node.hpp"
+#include "rcu.hpp"
 
 namespace syncmap::detail {
 
+template <class Slot>
 struct leaf_group {
     std::atomic<std::uint64_t> ctrl{ctrl_all_empty};
-    std::atomic<node_header*> slots[group_width] = {};
+    Slot slots[group_width];
 };
 
+template <class Slot>
 class leaf {
 public:
+    using group = leaf_group<Slot>;
     static constexpr std::uint32_t default_groups = 16;  // 128 slots
     // Writers restructure a leaf once full + deleted slots reach 7/8 of its slots, so
     // every probe sequence meets an empty slot and ends.
     static constexpr std::uint32_t max_used_per_group = 7;
 
+    // First, so that rcu_retirable::reclaim finds it at the leaf's address: retiring a
+    // preserved copy then needs no retire-batch room (see sync_map::release_preserved).
+    rcu_retirable retirable;
     leaf_lock lock;
     // Set under `lock` when the leaf is unpublished; never cleared. A writer that locks a
     // dead leaf retries from the directory. Relaxed loads suffice under the lock (the
@@ -51,32 +70,40 @@ public:
     const std::uint8_t depth;         // number of hash bits in prefix (0..63)
     const std::uint32_t group_mask;   // groups - 1; groups is a power of two
     std::uint32_t used = 0;           // full + deleted slots; only under lock
-    std::uint32_t full = 0;           // slots holding a node (tombstones included); only under lock
-    std::atomic<std::uint32_t> live{0};  // slots holding a non-tombstone node; written under
-                                         // lock, read relaxed by size()
+    std::atomic<std::uint32_t> live{0};  // full slots; written under lock, read relaxed by size()
     const std::uint64_t prefix;       // hash >> (64 - depth) for every key in the leaf
+    // Snapshots (see above). written_at: the version clock at the write that last preserved
+    // a copy (0: never); stored (release, then a release fence) before the first slot store
+    // it covers. before: the newest preserved copy, or nullptr; stored (release) before
+    // written_at changes. Both are written under `lock` inside the writer gate.
+    std::atomic<std::uint64_t> written_at{0};
+    std::atomic<leaf*> before{nullptr};
+    // Preserved copies only: the number of `before` pointers to this copy, and, once it is
+    // unlinked for good, the nodes (node storage) it was the last holder of, freed with it.
+    std::atomic<std::uint32_t> refs{1};
+    void* garbage = nullptr;
 
     static leaf* create(unsigned depth, std::uint64_t prefix, std::uint32_t groups) {
-        void* raw = ::operator new(bytes_for(groups));
+        void* raw = ::operator new(bytes_for(groups), std::align_val_t{alignof(leaf)});
         auto* l = new (raw) leaf(depth, prefix, groups);
-        leaf_group* g = l->groups();
-        for (std::uint32_t i = 0; i < groups; ++i) new (&g[i]) leaf_group();
+        group* g = l->groups();
+        for (std::uint32_t i = 0; i < groups; ++i) new (&g[i]) group();
         return l;
     }
 
-    // Frees the leaf, not the nodes it points to.
+    // Frees the leaf, not what its slots point to.
     static void destroy(void* p) noexcept {
         auto* l = static_cast<leaf*>(p);
-        l->~leaf();  // leaf_group and leaf are trivially destructible apart from atomics
-        ::operator delete(p);  // unsized: clang before 19 lacks sized delete by default
+        l->~leaf();  // groups: atomics and trivially destructible slots
+        ::operator delete(p, std::align_val_t{alignof(leaf)});
     }
 
     static constexpr std::size_t bytes_for(std::uint32_t groups) noexcept {
-        return sizeof(leaf) + std::size_t{groups} * sizeof(leaf_group);
+        return sizeof(leaf) + std::size_t{groups} * sizeof(group);
     }
 
-    leaf_group* groups() noexcept { return reinterpret_cast<leaf_group*>(this + 1); }
-    const leaf_group* groups() const noexcept { return reinterpret_cast<const leaf_group*>(this + 1); }
+    group* groups() noexcept { return reinterpret_cast<group*>(this + 1); }
+    const group* groups() const noexcept { return reinterpret_cast<const group*>(this + 1); }
     std::uint32_t group_count() const noexcept { return group_mask + 1; }
     std::uint32_t max_used() const noexcept { return group_count() * max_used_per_group; }
     std::size_t byte_size() const noexcept { return bytes_for(group_count()); }
@@ -86,9 +113,7 @@ public:
         if (depth == 0) return 0;
         return (prefix + 1) << (64 - depth);
     }
-    std::uint64_t interval_begin() const noexcept {
-        return depth == 0 ? 0 : prefix << (64 - depth);
-    }
+    std::uint64_t interval_begin() const noexcept { return depth == 0 ? 0 : prefix << (64 - depth); }
 
     // The probe sequence: triangular over the groups, which visits every group once when
     // the group count is a power of two. Starts from hash bits the directory does not use.
@@ -109,20 +134,20 @@ public:
         std::uint32_t step_ = 0;
     };
 
-    // Lock-free lookup: the node whose hash equals `hash` and for which `same_key(node)`
+    // Lock-free lookup: the slot whose control byte matches and for which `matches(slot)`
     // holds, or nullptr. Readers and writers both use it; writers hold the lock.
-    template <class SameKey>
-    node_header* find(std::uint64_t hash, SameKey&& same_key) const {
+    template <class Matches>
+    const Slot* find(std::uint64_t hash, Matches&& matches) const {
         const std::uint8_t h2 = h2_of(hash);
         probe p(hash, group_mask);
         for (;;) {
-            const leaf_group& g = groups()[p.group()];
+            const group& g = groups()[p.group()];
             // acquire: pairs with the writer's release store of the control word, which
-            // follows its store of the slot, so a matching byte implies a visible slot.
+            // follows its stores to the slot, so a matching byte implies a written slot.
             const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
             for (slot_mask m = match_h2(word, h2); m; m.remove_lowest()) {
-                node_header* n = g.slots[m.lowest()].load(std::memory_order_acquire);
-                if (n != nullptr && n->hash == hash && same_key(n)) return n;
+                const Slot& s = g.slots[m.lowest()];
+                if (matches(s)) return &s;
             }
             if (match_empty(word)) return nullptr;
             p.next();
@@ -137,24 +162,24 @@ public:
         bool found;
     };
 
-    // Writers only (under lock). Returns the key's position if present, else the first
-    // empty-or-deleted slot of its probe sequence (leaf never full: used < max_used or the
-    // caller restructures first).
-    template <class SameKey>
-    position locate(std::uint64_t hash, SameKey&& same_key) const {
+    // Writers only (under lock). Returns the key's position if present, else the first free
+    // slot of its probe sequence: empty, or deleted where the slot kind allows reuse. The
+    // caller guarantees room (used < max_used) before inserting there.
+    template <class Matches>
+    position locate(std::uint64_t hash, Matches&& matches) const {
         const std::uint8_t h2 = h2_of(hash);
         probe p(hash, group_mask);
         position free_slot{0, 0, false};
         bool have_free = false;
         for (;;) {
-            const leaf_group& g = groups()[p.group()];
+            const group& g = groups()[p.group()];
             const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
             for (slot_mask m = match_h2(word, h2); m; m.remove_lowest()) {
-                node_header* n = g.slots[m.lowest()].load(std::memory_order_relaxed);
-                if (n != nullptr && n->hash == hash && same_key(n)) return {p.group(), m.lowest(), true};
+                if (matches(g.slots[m.lowest()])) return {p.group(), m.lowest(), true};
             }
             if (!have_free) {
-                if (slot_mask f = match_empty_or_deleted(word)) {
+                const slot_mask f = Slot::reuse_deleted ? match_empty_or_deleted(word) : match_empty(word);
+                if (f) {
                     free_slot = {p.group(), f.lowest(), false};
                     have_free = true;
                 }
@@ -164,103 +189,127 @@ public:
         }
     }
 
-    node_header* node_at(position pos) const noexcept {
-        return groups()[pos.group].slots[pos.slot].load(std::memory_order_relaxed);
-    }
+    Slot& slot_at(position pos) noexcept { return groups()[pos.group].slots[pos.slot]; }
+    const Slot& slot_at(position pos) const noexcept { return groups()[pos.group].slots[pos.slot]; }
 
-    // Under lock: replaces the node at a found position (either may be a tombstone).
-    void replace(position pos, node_header* n) noexcept {
-        const node_header* old = node_at(pos);
-        // release: the node's contents are visible to whoever loads the pointer.
-        groups()[pos.group].slots[pos.slot].store(n, std::memory_order_release);
-        add_live(static_cast<int>(!n->is_tombstone()) - static_cast<int>(!old->is_tombstone()));
-    }
-
-    // Under lock: fills a free position found by locate().
-    void insert(position pos, node_header* n) noexcept {
-        leaf_group& g = groups()[pos.group];
+    // Under lock: publishes a free position found by locate(), whose slot the caller has
+    // filled. release, after the slot stores: a reader that sees the byte sees the slot.
+    void publish(position pos, std::uint64_t hash) noexcept {
+        group& g = groups()[pos.group];
         const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
         if (ctrl_at(word, pos.slot) == ctrl_empty) ++used;
-        ++full;
-        g.slots[pos.slot].store(n, std::memory_order_release);
-        // release, after the slot store: a reader that sees the byte sees the slot.
-        g.ctrl.store(with_ctrl(word, pos.slot, h2_of(n->hash)), std::memory_order_release);
-        add_live(n->is_tombstone() ? 0 : 1);
+        g.ctrl.store(with_ctrl(word, pos.slot, h2_of(hash)), std::memory_order_release);
+        add_live(1);
     }
 
-    // Under lock: turns a found position into a deleted slot.
-    void remove(position pos) noexcept {
-        leaf_group& g = groups()[pos.group];
-        const node_header* old = node_at(pos);
+    // Under lock: turns a found position into a deleted slot. The slot's contents stay as
+    // they are (an inline slot keeps its key and value; the caller empties a node slot).
+    void mark_deleted(position pos) noexcept {
+        group& g = groups()[pos.group];
         const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
         g.ctrl.store(with_ctrl(word, pos.slot, ctrl_deleted), std::memory_order_release);
-        g.slots[pos.slot].store(nullptr, std::memory_order_release);
-        --full;
-        add_live(old->is_tombstone() ? 0 : -1);
+        add_live(-1);
     }
 
-    // Under lock: visits every occupied position with its head node.
+    // Visits every full slot. Lock-free readers may call it (each control word is loaded
+    // once, acquire); f(const Slot&).
+    template <class F>
+    void for_each_full(F&& f) const {
+        for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
+            const group& g = groups()[gi];
+            const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+            for (slot_mask m = match_full(word); m; m.remove_lowest()) f(g.slots[m.lowest()]);
+        }
+    }
+
+    // Under lock: visits every full slot with its position; f(position, Slot&).
     template <class F>
     void for_each_position(F&& f) {
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
             const std::uint64_t word = groups()[gi].ctrl.load(std::memory_order_relaxed);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) {
                 const position pos{gi, m.lowest(), true};
-                if (node_header* n = node_at(pos)) f(pos, n);
+                f(pos, slot_at(pos));
             }
         }
     }
 
-    // Building a fresh, unpublished leaf: no concurrent access, hashes are distinct keys.
-    void build_insert(node_header* n) noexcept {
-        probe p(n->hash, group_mask);
+    // Building a fresh, unpublished leaf: no concurrent access, distinct keys. Returns the
+    // slot to fill; its byte is already set.
+    Slot& build_slot(std::uint64_t hash) noexcept {
+        probe p(hash, group_mask);
         for (;;) {
-            leaf_group& g = groups()[p.group()];
+            group& g = groups()[p.group()];
             const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
             if (slot_mask f = match_empty(word)) {
-                g.slots[f.lowest()].store(n, std::memory_order_relaxed);
-                g.ctrl.store(with_ctrl(word, f.lowest(), h2_of(n->hash)), std::memory_order_relaxed);
+                g.ctrl.store(with_ctrl(word, f.lowest(), h2_of(hash)), std::memory_order_relaxed);
                 ++used;
-                ++full;
-                add_live(n->is_tombstone() ? 0 : 1);
-                return;
+                add_live(1);
+                return g.slots[f.lowest()];
             }
             p.next();
         }
     }
 
-    // Visits every head node of the leaf, tombstones included (lock-free readers: each slot
-    // is read once).
-    template <class F>
-    void for_each_node(F&& f) const {
+    // A copy of this leaf's slots and counters (under its lock), for a snapshot: same
+    // interval, same positions, same written_at; deleted slots stay deleted. Visits each
+    // copied slot with on_copy(const Slot&) (node storage counts a holder per node).
+    template <class OnCopy>
+    leaf* clone(OnCopy&& on_copy) const {
+        leaf* c = create(depth, prefix, group_count());
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
-            const leaf_group& g = groups()[gi];
-            const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+            const group& from = groups()[gi];
+            group& to = c->groups()[gi];
+            const std::uint64_t word = from.ctrl.load(std::memory_order_relaxed);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) {
-                node_header* n = g.slots[m.lowest()].load(std::memory_order_acquire);
-                if (n != nullptr) f(n);
+                to.slots[m.lowest()].copy_from(from.slots[m.lowest()]);
+                on_copy(from.slots[m.lowest()]);
             }
+            to.ctrl.store(word, std::memory_order_relaxed);
         }
+        c->used = used;
+        c->live.store(live.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        c->written_at.store(written_at.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        return c;
+    }
+
+    // The leaf a snapshot at version `at` reads for this leaf's interval (see above): this
+    // one if written_at <= at, else the first preserved copy with written_at <= at.
+    // Caller holds an rcu_reader and `at` is a live snapshot's version.
+    const leaf* state_at(std::uint64_t at) const noexcept {
+        const leaf* x = this;
+        // acquire: pairs with the release store of written_at, which follows the store of
+        // `before`; a copy's fields were initialised before it was linked.
+        while (x->written_at.load(std::memory_order_acquire) > at) x = x->before.load(std::memory_order_acquire);
+        return x;
+    }
+
+    // Whether a read of this live leaf's slots that began when written_at was `seen` still
+    // describes the state at every version >= seen: no writer has preserved a copy since.
+    // acquire fence: orders the slot loads before the re-load of written_at (the seqlock
+    // read pattern; the writer stores written_at, then a release fence, then the slots).
+    bool unchanged_since(std::uint64_t seen) const noexcept {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        return written_at.load(std::memory_order_relaxed) == seen;
     }
 
     // Longest probe sequence (in groups) of any live key; for structure diagnostics.
-    std::uint32_t max_probe_groups() const {
+    // hash_of(const Slot&) gives a full slot's hash.
+    template <class HashOf>
+    std::uint32_t max_probe_groups(HashOf&& hash_of) const {
         std::uint32_t worst = 0;
-        for_each_node([&](const node_header* n) {
-            probe p(n->hash, group_mask);
-            for (std::uint32_t steps = 1;; ++steps) {
-                const leaf_group& g = groups()[p.group()];
-                bool here = false;
-                for (unsigned s = 0; s < group_width; ++s) {
-                    if (g.slots[s].load(std::memory_order_relaxed) == n) here = true;
+        for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
+            const std::uint64_t word = groups()[gi].ctrl.load(std::memory_order_acquire);
+            for (slot_mask m = match_full(word); m; m.remove_lowest()) {
+                probe p(hash_of(groups()[gi].slots[m.lowest()]), group_mask);
+                std::uint32_t steps = 1;
+                while (p.group() != gi && steps <= group_mask) {
+                    p.next();
+                    ++steps;
                 }
-                if (here || steps > group_mask) {
-                    if (steps > worst) worst = steps;
-                    return;
-                }
-                p.next();
+                if (steps > worst) worst = steps;
             }
-        });
+        }
         return worst;
     }
 
@@ -272,7 +321,5 @@ private:
     leaf(unsigned d, std::uint64_t p, std::uint32_t groups) noexcept
         : depth(static_cast<std::uint8_t>(d)), group_mask(groups - 1), prefix(p) {}
 };
-
-static_assert(sizeof(leaf) % alignof(leaf_group) == 0, "groups follow the leaf header");
 
 }  // namespace syncmap::detail
