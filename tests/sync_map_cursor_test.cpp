@@ -647,7 +647,7 @@ TEST(CancellableRange, StopRequestedMidwayEndsWithTheCurrentLeaf) {
     constexpr std::uint64_t n = 20000;
     for (std::uint64_t k = 0; k < n; ++k) m.store(k, k);
     const auto shape = m.debug_structure();
-    using syncmap::detail::leaf;
+    using leaf = syncmap::detail::leaf<syncmap::detail::inline_slot<std::uint64_t, std::uint64_t>>;
     ASSERT_EQ(shape.slots, shape.leaves * leaf::default_groups * syncmap::detail::group_width)
         << "all leaves have the default size";
     const std::size_t leaf_capacity = leaf::default_groups * leaf::max_used_per_group;

@@ -719,7 +719,9 @@ private:
     void link_copy(leaf* l, leaf* c) const noexcept {
         c->before.store(l->before.load(std::memory_order_relaxed), std::memory_order_relaxed);
         // release: the copy is fully built before a reader can reach it.
+        SYNCMAP_SCHEDULE_POINT();
         l->before.store(c, std::memory_order_release);
+        SYNCMAP_SCHEDULE_POINT();
         // relaxed: the gate orders it after snapshot()'s bump.
         const std::uint64_t now = clock_.load(std::memory_order_relaxed);
         // release: a reader that sees the new written_at sees the link.
@@ -727,6 +729,7 @@ private:
         // Slot stores that follow must not become visible before written_at: a reader of
         // the live leaf re-checks written_at after its slot loads (leaf::unchanged_since).
         std::atomic_thread_fence(std::memory_order_release);
+        SYNCMAP_SCHEDULE_POINT();
         retained_.fetch_add(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
 

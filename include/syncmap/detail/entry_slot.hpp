@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include "node.hpp"
+#include "schedule_point.hpp"
 
 namespace syncmap::detail {
 
@@ -63,13 +64,22 @@ struct inline_slot {
     // Writer, before publication (the slot is empty and unpublished).
     void fill(const K& k, const V& v) noexcept {
         std::construct_at(&key, k);
+        SYNCMAP_SCHEDULE_POINT();
         value.store(to_word(v), std::memory_order_relaxed);  // published by the control byte
+        SYNCMAP_SCHEDULE_POINT();
     }
     // Writer, under the leaf lock: replaces the value of a published slot.
     // release: a reader that loads the new word sees nothing older than this write.
-    void replace_value(const V& v) noexcept { value.store(to_word(v), std::memory_order_release); }
+    void replace_value(const V& v) noexcept {
+        SYNCMAP_SCHEDULE_POINT();
+        value.store(to_word(v), std::memory_order_release);
+        SYNCMAP_SCHEDULE_POINT();
+    }
     // Reader: the current value. acquire pairs with replace_value.
-    V load_value() const noexcept { return from_word(value.load(std::memory_order_acquire)); }
+    V load_value() const noexcept {
+        SYNCMAP_SCHEDULE_POINT();
+        return from_word(value.load(std::memory_order_acquire));
+    }
     // Copies a published slot into an unpublished one (rebuilds, preserved copies).
     void copy_from(const inline_slot& other) noexcept {
         std::construct_at(&key, other.key);
@@ -86,9 +96,16 @@ struct node_slot {
 
     // acquire: pairs with the release store that published the node, so its contents are
     // visible.
-    node_type* load() const noexcept { return ptr.load(std::memory_order_acquire); }
+    node_type* load() const noexcept {
+        SYNCMAP_SCHEDULE_POINT();
+        return ptr.load(std::memory_order_acquire);
+    }
     // Writer: publishes a node (release: its contents are visible to whoever loads it).
-    void publish(node_type* n) noexcept { ptr.store(n, std::memory_order_release); }
+    void publish(node_type* n) noexcept {
+        SYNCMAP_SCHEDULE_POINT();
+        ptr.store(n, std::memory_order_release);
+        SYNCMAP_SCHEDULE_POINT();
+    }
     // Copies a published slot into an unpublished one (rebuilds, preserved copies).
     void copy_from(const node_slot& other) noexcept {
         ptr.store(other.ptr.load(std::memory_order_relaxed), std::memory_order_relaxed);

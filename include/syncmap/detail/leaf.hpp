@@ -41,6 +41,7 @@
 #include "control_bytes.hpp"
 #include "leaf_lock.hpp"
 #include "rcu.hpp"
+#include "schedule_point.hpp"
 
 namespace syncmap::detail {
 
@@ -144,7 +145,9 @@ public:
             const group& g = groups()[p.group()];
             // acquire: pairs with the writer's release store of the control word, which
             // follows its stores to the slot, so a matching byte implies a written slot.
+            SYNCMAP_SCHEDULE_POINT();
             const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+            SYNCMAP_SCHEDULE_POINT();
             for (slot_mask m = match_h2(word, h2); m; m.remove_lowest()) {
                 const Slot& s = g.slots[m.lowest()];
                 if (matches(s)) return &s;
@@ -198,7 +201,9 @@ public:
         group& g = groups()[pos.group];
         const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
         if (ctrl_at(word, pos.slot) == ctrl_empty) ++used;
+        SYNCMAP_SCHEDULE_POINT();
         g.ctrl.store(with_ctrl(word, pos.slot, h2_of(hash)), std::memory_order_release);
+        SYNCMAP_SCHEDULE_POINT();
         add_live(1);
     }
 
@@ -207,7 +212,9 @@ public:
     void mark_deleted(position pos) noexcept {
         group& g = groups()[pos.group];
         const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
+        SYNCMAP_SCHEDULE_POINT();
         g.ctrl.store(with_ctrl(word, pos.slot, ctrl_deleted), std::memory_order_release);
+        SYNCMAP_SCHEDULE_POINT();
         add_live(-1);
     }
 
@@ -217,6 +224,7 @@ public:
     void for_each_full(F&& f) const {
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
             const group& g = groups()[gi];
+            SYNCMAP_SCHEDULE_POINT();
             const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) f(g.slots[m.lowest()]);
         }
@@ -280,7 +288,11 @@ public:
         const leaf* x = this;
         // acquire: pairs with the release store of written_at, which follows the store of
         // `before`; a copy's fields were initialised before it was linked.
-        while (x->written_at.load(std::memory_order_acquire) > at) x = x->before.load(std::memory_order_acquire);
+        SYNCMAP_SCHEDULE_POINT();
+        while (x->written_at.load(std::memory_order_acquire) > at) {
+            SYNCMAP_SCHEDULE_POINT();
+            x = x->before.load(std::memory_order_acquire);
+        }
         return x;
     }
 
@@ -290,6 +302,7 @@ public:
     // read pattern; the writer stores written_at, then a release fence, then the slots).
     bool unchanged_since(std::uint64_t seen) const noexcept {
         std::atomic_thread_fence(std::memory_order_acquire);
+        SYNCMAP_SCHEDULE_POINT();
         return written_at.load(std::memory_order_relaxed) == seen;
     }
 
