@@ -10,8 +10,9 @@
 //     INSTANTIATE_TYPED_TEST_SUITE_P(MyMap, MapApi, my_maps, syncmap_test::map_type_names);
 //
 // Requirements on the map: default-constructible; key_type and mapped_type are unsigned
-// integers or std::string (see `codec`); the members of sync_map's public API except
-// seed() and debug_structure(). The suite uses nothing container-specific.
+// integers, std::string or the small structs of map_types.hpp (see `codec` there); the
+// members of sync_map's public API except seed() and debug_structure(). The suite uses
+// nothing container-specific.
 //
 // What it checks (clause names from docs/GUARANTEES.md):
 //   - each operation's result and effect, with Go's sync.Map semantics (L1 sequentially);
@@ -43,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "map_types.hpp"
 #include "reference_map.hpp"
 
 namespace syncmap_test {
@@ -65,62 +67,6 @@ inline constexpr bool under_sanitizer = false;
 constexpr std::size_t scaled(std::size_t n) noexcept {
     return under_sanitizer ? std::max<std::size_t>(1, n / 4) : n;
 }
-
-// Builds keys and values from numbers and back, injectively, for every type the suite
-// supports. String forms mix short strings (kept inline by std::string) and long ones
-// (heap-allocated), so both copy paths are exercised.
-template <class T>
-struct codec;
-
-template <std::unsigned_integral T>
-struct codec<T> {
-    static T make(std::uint64_t n) { return static_cast<T>(n); }
-    static std::uint64_t id(T value) { return static_cast<std::uint64_t>(value); }
-};
-
-template <>
-struct codec<std::string> {
-    static std::string make(std::uint64_t n) {
-        std::string s = std::to_string(n);
-        if (n % 3 == 0) s += "/a suffix long enough to leave small-string storage";
-        return s;
-    }
-    static std::uint64_t id(const std::string& s) {
-        std::uint64_t n = 0;
-        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (ec != std::errc{}) throw std::invalid_argument("not a codec string: " + s);
-        (void)end;
-        return n;
-    }
-};
-
-template <class T>
-T make(std::uint64_t n) {
-    return codec<T>::make(n);
-}
-
-template <class T>
-std::uint64_t id_of(const T& value) {
-    return codec<T>::id(value);
-}
-
-// Readable instantiation names: "u64_u64", "string_u64", ...
-template <class T>
-std::string type_tag() {
-    if constexpr (std::is_same_v<T, std::string>) {
-        return "string";
-    } else {
-        return "u" + std::to_string(8 * sizeof(T));
-    }
-}
-
-struct map_type_names {
-    template <class Map>
-    static std::string GetName(int index) {
-        return type_tag<typename Map::key_type>() + "_" + type_tag<typename Map::mapped_type>() +
-               "_" + std::to_string(index);
-    }
-};
 
 // Everything one range pass yielded: the last value per key and how often each key came.
 template <class K, class V>

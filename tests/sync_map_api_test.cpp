@@ -1,7 +1,8 @@
-// sync_map's API: the shared typed suite (map_api_suite.hpp) for uint64 and std::string keys,
-// the suite run against reference_map itself (so a broken suite shows up as a failure
-// there), and what only sync_map has: heterogeneous lookup, visit without copying, hash
-// order and per-map seeds, resistance to hash flooding (H1) checked through
+// sync_map's API: the shared typed suite (map_api_suite.hpp) on both storages: uint64 and a
+// small struct key and value inline, uint64 forced into nodes, std::string keys and values
+// in nodes; the suite run against reference_map itself (so a broken suite shows up as a
+// failure there), and what only sync_map has: heterogeneous lookup, visit without copying,
+// hash order and per-map seeds, resistance to hash flooding (H1) checked through
 // debug_structure(), degenerate user hashes, and misuse through callbacks (B1).
 #include <syncmap/sync_map.hpp>
 
@@ -21,7 +22,15 @@
 
 namespace syncmap_test {
 
+using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
+                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+static_assert(syncmap::sync_map<std::uint64_t, std::uint64_t>::inline_storage);
+static_assert(syncmap::sync_map<small_key, small_value>::inline_storage);
+static_assert(!u64_nodes_map::inline_storage);
+static_assert(!syncmap::sync_map<std::string, std::uint64_t>::inline_storage);
 using sync_maps = ::testing::Types<syncmap::sync_map<std::uint64_t, std::uint64_t>,
+                                   u64_nodes_map,
+                                   syncmap::sync_map<small_key, small_value>,
                                    syncmap::sync_map<std::string, std::uint64_t>,
                                    syncmap::sync_map<std::uint64_t, std::string>,
                                    syncmap::sync_map<std::string, std::string>>;
