@@ -7,6 +7,7 @@
 //     and while the scanning thread itself writes from its callbacks; each pass must meet
 //     W1-W4 over [first call start, last call end]. Some passes begin as a range() cut short
 //     by a std::stop_token and end as scans, checked as one pass.
+// Both concurrent checks run on both storages (inline and node entries, typed tests).
 // The checker's own tests come first: hand-made histories with a known answer, and real
 // recorded histories made wrong on purpose, which it must reject.
 //
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "history_checkers.hpp"
+#include "map_types.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -50,6 +52,23 @@ namespace {
 
 namespace h = syncmap_test::history;
 using map_type = syncmap::sync_map<std::uint64_t, std::uint64_t>;
+using syncmap_test::id_of;
+using syncmap_test::make;
+
+// The concurrent checks run on both storages: uint64 inline (storage::automatic), uint64
+// forced into nodes, and a small struct key and value inline (map_types.hpp). The checker
+// works on numbers: keys and values go through syncmap_test::codec.
+using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
+                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+using small_map = syncmap::sync_map<syncmap_test::small_key, syncmap_test::small_value>;
+using history_maps = ::testing::Types<map_type, u64_nodes_map, small_map>;
+
+template <class Map>
+class SnapshotHistory : public ::testing::Test {};
+TYPED_TEST_SUITE(SnapshotHistory, history_maps, syncmap_test::map_type_names);
+template <class Map>
+class ScanHistory : public ::testing::Test {};
+TYPED_TEST_SUITE(ScanHistory, history_maps, syncmap_test::map_type_names);
 
 #if defined(SYNCMAP_TSAN)
 constexpr std::size_t work_divisor = 8;
@@ -355,7 +374,10 @@ private:
 
 // Random stores (70%) and erases (30%) over `keys` keys, with unique values; writer 0 also
 // clears now and then.
-void run_writer(map_type& m, h::write_log& log, unsigned id, const writer_plan& plan, crew& c) {
+template <class Map>
+void run_writer(Map& m, h::write_log& log, unsigned id, const writer_plan& plan, crew& c) {
+    using K = typename Map::key_type;
+    using V = typename Map::mapped_type;
     std::mt19937_64 rng(0x51a9u + id * 7919u);
     std::uint64_t seq = 0;
     c.writer_begins();
@@ -367,9 +389,9 @@ void run_writer(map_type& m, h::write_log& log, unsigned id, const writer_plan& 
             log.clear([&] { m.clear(); });
         } else if (r < 700) {
             const auto v = h::make_value(id, seq++);
-            log.set(k, v, [&] { m.store(k, v); });
+            log.set(k, v, [&] { m.store(make<K>(k), make<V>(v)); });
         } else {
-            log.erase(k, [&] { m.erase(k); });
+            log.erase(k, [&] { m.erase(make<K>(k)); });
         }
     }
     c.writer_did(id, plan.ops);
@@ -377,25 +399,27 @@ void run_writer(map_type& m, h::write_log& log, unsigned id, const writer_plan& 
 }
 
 // The snapshot's contents through one of its four read paths, chosen by `how`.
-std::vector<std::pair<std::uint64_t, std::uint64_t>> contents(const map_type::snapshot_type& s, unsigned how,
-                                                              std::size_t chunk) {
+template <class Snapshot>
+std::vector<std::pair<std::uint64_t, std::uint64_t>> contents(const Snapshot& s, unsigned how, std::size_t chunk) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    auto take = [&](const auto& k, const auto& v) { out.emplace_back(id_of(k), id_of(v)); };
     switch (how % 3) {
     case 0:
-        for (auto&& [k, v] : s) out.emplace_back(k, v);
+        for (auto&& [k, v] : s) take(k, v);
         break;
     case 1:
-        s.range([&](std::uint64_t k, std::uint64_t v) { out.emplace_back(k, v); });
+        s.range(take);
         break;
     default: {
         syncmap::cursor c;
-        while (!c.done()) c = s.scan(c, chunk, [&](std::uint64_t k, std::uint64_t v) { out.emplace_back(k, v); });
+        while (!c.done()) c = s.scan(c, chunk, take);
     }
     }
     return out;
 }
 
-TEST(SnapshotHistory, EverySnapshotIsExplainedByOneInstant) {
+TYPED_TEST(SnapshotHistory, EverySnapshotIsExplainedByOneInstant) {
+    using map_type = TypeParam;
     constexpr unsigned writers = 4;  // oversubscribed on purpose: writers preempted mid-write
     // Snapshots are taken while the writers run (at least min_snapshots, at most max_snapshots).
     const std::size_t min_snapshots = iterations(2000);
@@ -421,7 +445,7 @@ TEST(SnapshotHistory, EverySnapshotIsExplainedByOneInstant) {
         // Up to four snapshots alive at once, each with the index of its observation;
         // destroyed in random order after being re-read through a read path chosen anew,
         // while the writers keep going (S2).
-        std::deque<std::pair<map_type::snapshot_type, std::size_t>> alive;
+        std::deque<std::pair<typename map_type::snapshot_type, std::size_t>> alive;
         auto destroy_one = [&] {
             const std::size_t victim = rng() % alive.size();
             const auto& [s, index] = alive[victim];
@@ -435,7 +459,7 @@ TEST(SnapshotHistory, EverySnapshotIsExplainedByOneInstant) {
             pace.before_observation(i);
             h::observation o;
             o.start = h::now();
-            map_type::snapshot_type snap = m.snapshot();
+            typename map_type::snapshot_type snap = m.snapshot();
             o.end = h::now();
             pace.step();
             o.items = contents(snap, static_cast<unsigned>(rng()), 1 + rng() % 200);
@@ -485,7 +509,10 @@ TEST(SnapshotHistory, EverySnapshotIsExplainedByOneInstant) {
 
 // ---- C2 under concurrency ----------------------------------------------------------------
 
-TEST(ScanHistory, ChunkedPassesMeetW1ToW4) {
+TYPED_TEST(ScanHistory, ChunkedPassesMeetW1ToW4) {
+    using map_type = TypeParam;
+    using K = typename map_type::key_type;
+    using V = typename map_type::mapped_type;
     constexpr unsigned writers = 2;
     constexpr std::uint64_t keys = 2048;
     // Passes are made while the writers run (at least min_passes, at most max_passes).
@@ -507,7 +534,7 @@ TEST(ScanHistory, ChunkedPassesMeetW1ToW4) {
         h::write_log& own = logs[writers];
         for (std::uint64_t k = 0; k < keys; k += 2) {
             const auto v = h::make_value(writers, k);
-            own.set(k, v, [&] { m.store(k, v); });
+            own.set(k, v, [&] { m.store(make<K>(k), make<V>(v)); });
         }
     }
     std::vector<std::thread> threads;
@@ -524,17 +551,17 @@ TEST(ScanHistory, ChunkedPassesMeetW1ToW4) {
             const std::uint64_t k = rng() % keys;
             if (rng() % 2 == 0) {
                 const auto v = h::make_value(writers, seq++);
-                own.set(k, v, [&] { m.store(k, v); });
+                own.set(k, v, [&] { m.store(make<K>(k), make<V>(v)); });
             } else {
-                own.erase(k, [&] { m.erase(k); });
+                own.erase(k, [&] { m.erase(make<K>(k)); });
             }
         };
         for (std::size_t p = 0;
              p < max_passes && (p < min_passes || pace.running()); ++p) {
             pace.before_observation(p);
             h::observation o;
-            auto take = [&](std::uint64_t k, std::uint64_t v) {
-                o.items.emplace_back(k, v);
+            auto take = [&](const K& k, const V& v) {
+                o.items.emplace_back(id_of(k), id_of(v));
                 if (rng() % 256 == 0) write_something();
                 return rng() % 1024 != 0;  // now and then end the chunk early
             };
@@ -548,8 +575,8 @@ TEST(ScanHistory, ChunkedPassesMeetW1ToW4) {
                 const std::size_t stop_after = rng() % 600;
                 std::size_t n = 0;
                 c = m.range(
-                    [&](std::uint64_t k, std::uint64_t v) {
-                        o.items.emplace_back(k, v);
+                    [&](const K& k, const V& v) {
+                        o.items.emplace_back(id_of(k), id_of(v));
                         if (++n == stop_after) source.request_stop();
                     },
                     source.get_token());
@@ -572,7 +599,7 @@ TEST(ScanHistory, ChunkedPassesMeetW1ToW4) {
                     write_something();
                     break;
                 default:
-                    for (int i = 0; i < 20; ++i) (void)m.load(rng() % keys);
+                    for (int i = 0; i < 20; ++i) (void)m.load(make<K>(rng() % keys));
                 }
             }
             o.end = h::now();
