@@ -8,7 +8,11 @@
 //     scan(..., &stats) and a snapshot's scan.
 //   - map_stats: leaf_splits, directory_growths, clears, live_snapshots, versions_retained
 //     and retired_bytes_pending against what the structure and the operations say they
-//     must be.
+//     must be: versions_retained counts the entries of the leaves copied for snapshots (a
+//     leaf is copied whole, once, at its first write while a snapshot reads it live);
+//     retired_bytes_pending after clear() is exactly the tree's leaves, directory and, for
+//     node storage, nodes.
+// Every test runs on both storages: uint64 inline (storage::automatic) and in nodes.
 #include <syncmap/sync_map.hpp>
 
 #include <gtest/gtest.h>
@@ -18,6 +22,9 @@
 #include <optional>
 #include <stop_token>
 #include <vector>
+
+#include "map_types.hpp"
+#include "sync_map_shape.hpp"
 
 #ifdef SYNCMAP_TSAN
 // liburcu's urcu_memb_barrier() (behind syncmap::detail::rcu_barrier, and run at exit) allocates
@@ -30,13 +37,25 @@ extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented
 
 namespace {
 
-using map_type = syncmap::sync_map<std::uint64_t, std::uint64_t>;
+using inline_map = syncmap::sync_map<std::uint64_t, std::uint64_t>;
+using nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
+                                    std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+static_assert(inline_map::inline_storage && !nodes_map::inline_storage);
+using both_storages = ::testing::Types<inline_map, nodes_map>;
+
+template <class Map>
+class TraversalStats : public ::testing::Test {};
+TYPED_TEST_SUITE(TraversalStats, both_storages, syncmap_test::map_type_names);
+template <class Map>
+class MapStats : public ::testing::Test {};
+TYPED_TEST_SUITE(MapStats, both_storages, syncmap_test::map_type_names);
 
 std::uint64_t structural(const syncmap::map_stats& s) {
     return s.leaf_splits + s.leaf_rebuilds + s.directory_growths + s.clears;
 }
 
-TEST(TraversalStats, QuietMapWholeRange) {
+TYPED_TEST(TraversalStats, QuietMapWholeRange) {
+    using map_type = TypeParam;
     for (std::uint64_t n : {0u, 1u, 500u, 20000u}) {
         SCOPED_TRACE("n = " + std::to_string(n));
         map_type m;
@@ -63,7 +82,8 @@ TEST(TraversalStats, QuietMapWholeRange) {
     }
 }
 
-TEST(TraversalStats, EachScanCallReportsItsOwnWork) {
+TYPED_TEST(TraversalStats, EachScanCallReportsItsOwnWork) {
+    using map_type = TypeParam;
     map_type m;
     constexpr std::uint64_t n = 10000;
     for (std::uint64_t k = 0; k < n; ++k) m.store(k, k);
@@ -89,7 +109,8 @@ TEST(TraversalStats, EachScanCallReportsItsOwnWork) {
     EXPECT_LE(total_leaves, shape.leaves + n / 333 + 1);
 }
 
-TEST(TraversalStats, StructuralChangesCountWhatHappenedDuringTheTraversal) {
+TYPED_TEST(TraversalStats, StructuralChangesCountWhatHappenedDuringTheTraversal) {
+    using map_type = TypeParam;
     map_type m;
     for (std::uint64_t k = 0; k < 1000; ++k) m.store(k, k);
     // Inserting from the callback splits leaves (and doubles the directory) mid-traversal.
@@ -122,10 +143,12 @@ TEST(TraversalStats, StructuralChangesCountWhatHappenedDuringTheTraversal) {
     EXPECT_EQ(st2.structural_changes, 1u);
     // A snapshot's traversal reports the map's restructuring while it ran.
     for (std::uint64_t k = 0; k < 1000; ++k) m.store(k, k);
-    const auto s = m.snapshot();
+    const auto leaves_at_snapshot = m.debug_structure().leaves;
+    std::optional<typename map_type::snapshot_type> s(m.snapshot());
+    EXPECT_EQ(m.stats().versions_retained, 0) << "creating a snapshot copies nothing";
     syncmap::traversal_stats st3;
     std::uint64_t snap_calls = 0;
-    const syncmap::cursor c = s.scan({}, 100000, [&](std::uint64_t, std::uint64_t) {
+    const syncmap::cursor c = s->scan({}, 100000, [&](std::uint64_t, std::uint64_t) {
         ++snap_calls;
         for (int i = 0; i < 10; ++i) m.store(fresh++, 0);
     }, &st3);
@@ -134,13 +157,22 @@ TEST(TraversalStats, StructuralChangesCountWhatHappenedDuringTheTraversal) {
     EXPECT_EQ(st3.entries_yielded, 1000u);
     EXPECT_GT(st3.structural_changes, 0u);
     EXPECT_EQ(st3.live_snapshots, 1u);
-    EXPECT_EQ(st3.versions_retained, 0) << "fresh keys supersede nothing, so nothing is kept for the snapshot";
+    // An insert changes its leaf too: the first write to each leaf the snapshot reads live
+    // copies it whole, once; later writes, and the splits they cause (the halves inherit
+    // the copy), copy nothing more. The 10,000 inserts reach every one of the snapshot's
+    // leaves, so the copies hold exactly its 1000 entries.
+    EXPECT_GT(leaves_at_snapshot, 1u);
+    EXPECT_EQ(st3.versions_retained, 1000);
+    EXPECT_EQ(m.stats().versions_retained, 1000);
+    s.reset();
+    EXPECT_EQ(m.stats().versions_retained, 0) << "the last snapshot's copies go with it";
 }
 
-TEST(TraversalStats, EndOfTraversalFiguresMatchTheMap) {
+TYPED_TEST(TraversalStats, EndOfTraversalFiguresMatchTheMap) {
+    using map_type = TypeParam;
     map_type m;
     for (std::uint64_t k = 0; k < 3000; ++k) m.store(k, k);
-    std::optional<map_type::snapshot_type> a(m.snapshot()), b(m.snapshot());
+    std::optional<typename map_type::snapshot_type> a(m.snapshot()), b(m.snapshot());
     for (std::uint64_t k = 0; k < 3000; k += 3) m.store(k, 0);
     for (std::uint64_t k = 1; k < 3000; k += 3) m.erase(k);
     syncmap::traversal_stats st;
@@ -149,17 +181,20 @@ TEST(TraversalStats, EndOfTraversalFiguresMatchTheMap) {
     EXPECT_EQ(st.live_snapshots, 2u);
     EXPECT_EQ(ms.live_snapshots, 2u);
     EXPECT_EQ(st.versions_retained, ms.versions_retained);
-    // 1000 overwritten values kept; 1000 erased values kept, each behind a tombstone.
+    // The 2000 writes reach every leaf: each is copied once, whole, when first written, and
+    // both snapshots (no write between them) share that copy: the 3000 entries they see.
     EXPECT_EQ(ms.versions_retained, 3000);
     EXPECT_EQ(st.entries_yielded, 2000u);
     a.reset();
     EXPECT_EQ(m.stats().live_snapshots, 1u);
+    EXPECT_EQ(m.stats().versions_retained, 3000) << "b still reads every copy";
     b.reset();
     EXPECT_EQ(m.stats().live_snapshots, 0u);
     EXPECT_EQ(m.stats().versions_retained, 0);
 }
 
-TEST(MapStats, CountersFollowTheStructure) {
+TYPED_TEST(MapStats, CountersFollowTheStructure) {
+    using map_type = TypeParam;
     map_type m;
     EXPECT_EQ(m.stats().leaf_splits, 0u);
     EXPECT_EQ(m.stats().directory_growths, 0u);
@@ -193,20 +228,22 @@ TEST(MapStats, CountersFollowTheStructure) {
     EXPECT_EQ(m.size(), 100u);
 }
 
-TEST(MapStats, RetiredBytesPendingUntilAGracePeriod) {
+TYPED_TEST(MapStats, RetiredBytesPendingUntilAGracePeriod) {
+    using map_type = TypeParam;
     map_type m;
     constexpr std::uint64_t n = 20000;
     for (std::uint64_t k = 0; k < n; ++k) m.store(k, k);
     syncmap::detail::rcu_barrier();
     EXPECT_EQ(m.stats().retired_bytes_pending, 0);
+    // What clear() retires: the leaves and the directory, and the nodes with node storage.
+    const std::int64_t tree = syncmap_test::tree_bytes(m);
     {
         // While this thread is in a read-side section no grace period can end, so what clear()
         // retires stays pending, and a traversal reports it too.
         syncmap::detail::rcu_reader hold;
         m.clear();
         const auto st = m.stats();
-        EXPECT_GE(st.retired_bytes_pending,
-                  static_cast<std::int64_t>(n * sizeof(syncmap::detail::node<std::uint64_t, std::uint64_t>)));
+        EXPECT_EQ(st.retired_bytes_pending, tree);
         syncmap::traversal_stats ts;
         m.range([](std::uint64_t, std::uint64_t) {}, ts);
         EXPECT_EQ(ts.retired_bytes_pending, st.retired_bytes_pending);
@@ -215,19 +252,18 @@ TEST(MapStats, RetiredBytesPendingUntilAGracePeriod) {
     syncmap::detail::rcu_barrier();
     EXPECT_EQ(m.stats().retired_bytes_pending, 0);
     // With a snapshot alive the old tree is not retired by clear(): it goes to the snapshot,
-    // and is retired when the snapshot goes.
+    // and is retired, whole, when the snapshot goes.
     for (std::uint64_t k = 0; k < n; ++k) m.store(k, k);
     syncmap::detail::rcu_barrier();
-    std::optional<map_type::snapshot_type> s(m.snapshot());
+    const std::int64_t tree2 = syncmap_test::tree_bytes(m);
+    std::optional<typename map_type::snapshot_type> s(m.snapshot());
     {
         syncmap::detail::rcu_reader hold;
         m.clear();
-        EXPECT_LT(m.stats().retired_bytes_pending,
-                  static_cast<std::int64_t>(n * sizeof(syncmap::detail::node<std::uint64_t, std::uint64_t>)));
+        EXPECT_EQ(m.stats().retired_bytes_pending, 0);
         EXPECT_EQ(s->size(), n);
         s.reset();
-        EXPECT_GE(m.stats().retired_bytes_pending,
-                  static_cast<std::int64_t>(n * sizeof(syncmap::detail::node<std::uint64_t, std::uint64_t>)));
+        EXPECT_EQ(m.stats().retired_bytes_pending, tree2);
     }
     syncmap::detail::rcu_barrier();
     EXPECT_EQ(m.stats().retired_bytes_pending, 0);
