@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -33,8 +34,11 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "map_types.hpp"
 
 #ifdef SYNCMAP_TSAN
 // liburcu's urcu_memb_barrier() (behind syncmap::detail::rcu_barrier, and run at exit) allocates
@@ -75,9 +79,20 @@ std::string make<std::string>(std::uint64_t n) {
 template <class K, class V>
 using map_of = syncmap::sync_map<K, V>;
 using u64_map = map_of<std::uint64_t, std::uint64_t>;
+// The same keys and values in nodes (u64_map keeps them inline).
+using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
+                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+static_assert(u64_map::inline_storage && !u64_nodes_map::inline_storage);
+using both_storages = ::testing::Types<u64_map, u64_nodes_map>;
 
 template <class Map>
 using model_of = std::map<typename Map::key_type, typename Map::mapped_type>;
+
+// The most entries a leaf of the map's default size can hold (7 of every 8 slots).
+template <class Map>
+std::size_t leaf_capacity() {
+    return Map().debug_structure().slots * 7 / 8;
+}
 
 template <class Map>
 std::uint64_t hash_in(const Map& m, const typename Map::key_type& k) {
@@ -141,17 +156,12 @@ void expect_snapshot_is(const Map& m, const Snapshot& s, const model_of<Map>& ex
 
 // ---- S1 and S2, sequentially, over random operation sequences ---------------------------
 
-template <class Pair>
+template <class Map>
 class SnapshotModel : public ::testing::Test {};
 
-using model_types = ::testing::Types<std::pair<std::uint64_t, std::uint64_t>, std::pair<std::string, std::string>>;
-
-struct model_type_names {
-    template <class T>
-    static std::string GetName(int) {
-        return std::is_same_v<typename T::first_type, std::string> ? "StringString" : "U64U64";
-    }
-};
+// Both storages; std::string keys and values live in nodes.
+using model_types = ::testing::Types<u64_map, u64_nodes_map, map_of<std::string, std::string>>;
+using model_type_names = syncmap_test::map_type_names;
 TYPED_TEST_SUITE(SnapshotModel, model_types, model_type_names);
 
 // Random operations of every kind on a map and its model; snapshots taken at random
@@ -161,9 +171,9 @@ TYPED_TEST_SUITE(SnapshotModel, model_types, model_type_names);
 // destroyed. Bursts of fresh keys force leaf splits and directory doublings; clear() runs
 // now and then, also with snapshots alive.
 TYPED_TEST(SnapshotModel, SnapshotsStayEqualToTheModelAtTheirInstant) {
-    using K = typename TypeParam::first_type;
-    using V = typename TypeParam::second_type;
-    using map_type = map_of<K, V>;
+    using map_type = TypeParam;
+    using K = typename map_type::key_type;
+    using V = typename map_type::mapped_type;
     using model = model_of<map_type>;
     using snapshot = typename map_type::snapshot_type;
 
@@ -173,7 +183,9 @@ TYPED_TEST(SnapshotModel, SnapshotsStayEqualToTheModelAtTheirInstant) {
         std::size_t taken_at;
     };
 
-    const std::size_t seeds = 4;
+    // uint64 in nodes repeats the inline sequences at half the seeds (its allocations make
+    // it the slowest of the three).
+    const std::size_t seeds = std::is_same_v<map_type, u64_nodes_map> ? 2 : 4;
     const std::size_t steps = iterations(std::is_same_v<K, std::string> ? 1500 : 3000);
     for (std::size_t seed = 0; seed < seeds; ++seed) {
         SCOPED_TRACE("seed " + std::to_string(seed));
@@ -495,36 +507,63 @@ TEST(SnapshotConcurrency, SnapshotsNeverChangeWhateverOtherThreadsDo) {
 }
 
 // ---- S3: versions retained while a snapshot lives -------------------------------------------
+//
+// Snapshots are copy-on-write per leaf: the first write to a leaf that a live snapshot reads
+// live copies the whole leaf (the preserved copy); versions_retained counts the entries held
+// in those copies, a copy counting every entry the leaf had when copied. The figures below
+// are exact: the writes reach every leaf (thousands of writes over a few hundred leaves at
+// most), so each pass of writes copies every leaf once, and the copies together hold exactly
+// the entries the map had at that moment. Both storages behave alike.
 
-TEST(SnapshotRetention, VersionsRetainedGrowWhileASnapshotLivesAndReturnToZero) {
+template <class Map>
+class SnapshotRetention : public ::testing::Test {};
+TYPED_TEST_SUITE(SnapshotRetention, both_storages, syncmap_test::map_type_names);
+
+TYPED_TEST(SnapshotRetention, VersionsRetainedGrowWhileASnapshotLivesAndReturnToZero) {
+    using map_type = TypeParam;
+    using snapshot = typename map_type::snapshot_type;
     constexpr std::uint64_t n = 5000;
-    u64_map m;
+    constexpr std::int64_t whole = static_cast<std::int64_t>(n);
+    map_type m;
     for (std::uint64_t i = 0; i < n; ++i) m.store(i, i);
     for (std::uint64_t i = 0; i < n; ++i) m.store(i, i + 1);  // no snapshot: nothing kept
     EXPECT_EQ(m.stats().versions_retained, 0);
+    const std::size_t leaves = m.debug_structure().leaves;
+    ASSERT_GT(leaves, 8u);
     {
         const auto s = m.snapshot();
         EXPECT_EQ(m.stats().versions_retained, 0) << "creating a snapshot copies nothing";
         EXPECT_EQ(m.stats().live_snapshots, 1u);
-        std::int64_t last = 0;
-        for (std::uint64_t i = 0; i < n; ++i) {
+        // The first write copies its leaf, whole: between 1 and a leaf's capacity of entries.
+        m.store(0, 2);
+        const std::int64_t first = m.stats().versions_retained;
+        EXPECT_GT(first, 0);
+        EXPECT_LE(first, static_cast<std::int64_t>(leaf_capacity<map_type>()));
+        std::int64_t last = first;
+        for (std::uint64_t i = 1; i < n; ++i) {
             m.store(i, i + 2);
             if (i % 500 == 499) {
                 const std::int64_t now = m.stats().versions_retained;
-                EXPECT_GT(now, last);
+                EXPECT_GE(now, last);
+                EXPECT_LE(now, whole);
                 last = now;
             }
         }
-        // Each key keeps exactly the one version the snapshot sees; overwriting again adds none.
-        EXPECT_EQ(m.stats().versions_retained, static_cast<std::int64_t>(n));
+        // Every leaf copied once: exactly the snapshot's entries; overwriting again adds none.
+        EXPECT_EQ(m.stats().versions_retained, whole);
         for (std::uint64_t i = 0; i < n; ++i) m.store(i, i + 3);
-        EXPECT_EQ(m.stats().versions_retained, static_cast<std::int64_t>(n));
-        // Erasing leaves tombstones in front of the kept versions.
+        EXPECT_EQ(m.stats().versions_retained, whole);
+        // Erasing copies nothing more either: the leaves were copied already.
         for (std::uint64_t i = 0; i < n; i += 2) m.erase(i);
-        EXPECT_EQ(m.stats().versions_retained, static_cast<std::int64_t>(n + n / 2));
+        EXPECT_EQ(m.stats().versions_retained, whole);
         EXPECT_EQ(m.size(), n / 2);
-        // Growth moves chains along: the snapshot still reads its values.
+        // Growth (splits, directory doublings) hands the copies to the new leaves without
+        // copying again, and the snapshot still reads its values.
+        const auto before_growth = m.stats();
         for (std::uint64_t i = n; i < 4 * n; ++i) m.store(i, i);
+        EXPECT_GT(m.stats().leaf_splits, before_growth.leaf_splits);
+        EXPECT_GT(m.stats().directory_growths, before_growth.directory_growths);
+        EXPECT_EQ(m.stats().versions_retained, whole);
         std::size_t checked = 0;
         for (auto&& [k, v] : s) checked += v == k + 1 && k < n ? 1 : 0;
         EXPECT_EQ(checked, n);
@@ -532,23 +571,26 @@ TEST(SnapshotRetention, VersionsRetainedGrowWhileASnapshotLivesAndReturnToZero) 
     EXPECT_EQ(m.stats().live_snapshots, 0u);
     EXPECT_EQ(m.stats().versions_retained, 0) << "destroying the last snapshot sweeps what it kept";
     EXPECT_EQ(m.size(), n / 2 + 3 * n);
-    // Two snapshots: destroying the newer keeps what the older needs.
-    std::optional<u64_map::snapshot_type> older(m.snapshot());
+    // Two snapshots with writes between them: one copy per leaf for each.
+    const std::int64_t at_older = static_cast<std::int64_t>(m.size());  // 3.5 n
+    std::optional<snapshot> older(m.snapshot());
     for (std::uint64_t i = 0; i < n; ++i) m.store(i, 0);
-    std::optional<u64_map::snapshot_type> newer(m.snapshot());
+    EXPECT_EQ(m.stats().versions_retained, at_older);
+    const std::int64_t at_newer = static_cast<std::int64_t>(m.size());  // 4 n
+    std::optional<snapshot> newer(m.snapshot());
     for (std::uint64_t i = 0; i < n; ++i) m.store(i, 1);
-    const std::int64_t both = m.stats().versions_retained;
-    EXPECT_GT(both, static_cast<std::int64_t>(n));
+    EXPECT_EQ(m.stats().versions_retained, at_older + at_newer);
+    // Destroying the newer drops exactly its copies and keeps what the older needs.
     newer.reset();
-    EXPECT_GT(m.stats().versions_retained, 0);
+    EXPECT_EQ(m.stats().versions_retained, at_older);
     EXPECT_EQ(older->load(1), std::optional<std::uint64_t>(4));
     EXPECT_EQ(older->load(2), std::nullopt);
     older.reset();
     EXPECT_EQ(m.stats().versions_retained, 0);
     // clear() with a snapshot alive: the old tree goes to the snapshot, the new one keeps nothing.
-    std::optional<u64_map::snapshot_type> held(m.snapshot());
+    std::optional<snapshot> held(m.snapshot());
     for (std::uint64_t i = 0; i < n; ++i) m.store(i, 5);
-    EXPECT_GT(m.stats().versions_retained, 0);
+    EXPECT_EQ(m.stats().versions_retained, static_cast<std::int64_t>(4 * n));
     m.clear();
     EXPECT_EQ(m.stats().versions_retained, 0);
     EXPECT_EQ(held->size(), 4 * n);
@@ -557,14 +599,104 @@ TEST(SnapshotRetention, VersionsRetainedGrowWhileASnapshotLivesAndReturnToZero) 
     EXPECT_EQ(m.stats().live_snapshots, 0u);
 }
 
+// Preserved copies are dropped precisely: a copy that holds the state for versions [a, b) is
+// kept only while a live snapshot's version lies in [a, b). One long-lived snapshot and a
+// stream of short ones, each taken, overwritten under, and destroyed: the long one keeps one
+// copy per leaf, each short one adds one while it lives, and destroying it drops exactly
+// that copy. A sweep that kept copies newer than the oldest live snapshot (or only dropped
+// copies once no snapshot at all is alive) would pile up one copy per leaf per short snapshot.
+TYPED_TEST(SnapshotRetention, CopiesForShortSnapshotsGoWithThemWhileALongOneLives) {
+    using map_type = TypeParam;
+    constexpr std::uint64_t keys = 1000;
+    constexpr std::int64_t whole = static_cast<std::int64_t>(keys);
+    map_type m;
+    for (std::uint64_t k = 0; k < keys; ++k) m.store(k, 0);
+    const auto held = m.snapshot();
+    for (std::uint64_t k = 0; k < keys; ++k) m.store(k, 1);
+    EXPECT_EQ(m.stats().versions_retained, whole);
+    for (std::uint64_t round = 2; round < 102; ++round) {
+        {
+            const auto brief = m.snapshot();
+            for (std::uint64_t k = 0; k < keys; ++k) m.store(k, round);
+            ASSERT_EQ(m.stats().versions_retained, 2 * whole) << "round " << round;
+            ASSERT_EQ(brief.load(7), std::optional<std::uint64_t>(round - 1));
+        }
+        ASSERT_EQ(m.stats().versions_retained, whole) << "round " << round << ": the short snapshot's copies stayed";
+    }
+    EXPECT_EQ(held.load(7), std::optional<std::uint64_t>(0));
+    EXPECT_EQ(held.size(), keys);
+}
+
+// The same under concurrency: writer threads overwrite 1,000 keys while one snapshot is
+// held and short snapshots are taken and released one at a time. At any moment at most
+// (live snapshots + 1) copies per leaf exist (one per live snapshot, plus one a writer may
+// have linked for a snapshot that was being destroyed), i.e. versions_retained stays within
+// (live + 1) * 1000, however many short snapshots were taken.
+TYPED_TEST(SnapshotRetention, ShortSnapshotsUnderConcurrentWritesStayBounded) {
+    using map_type = TypeParam;
+    constexpr std::uint64_t keys = 1000;
+    const std::size_t shorts = iterations(60);
+    map_type m;
+    for (std::uint64_t k = 0; k < keys; ++k) m.store(k, k);
+    std::optional<typename map_type::snapshot_type> held(m.snapshot());
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> written{0};
+    std::vector<std::thread> writers;
+    for (unsigned w = 0; w < 2; ++w) {
+        writers.emplace_back([&, w] {
+            std::uint64_t i = w;
+            while (!stop.load(std::memory_order_relaxed)) {
+                m.store(i % keys, keys + i);
+                i += 2;
+                written.fetch_add(1, std::memory_order_relaxed);
+            }
+        });
+    }
+    // Each short snapshot lives until the writers have made 1000 more writes (over 1000
+    // keys: most leaves get copied for it).
+    auto wait_for_writes = [&](std::uint64_t from, std::uint64_t count) {
+        while (written.load(std::memory_order_relaxed) < from + count) std::this_thread::yield();
+    };
+    wait_for_writes(0, 2 * keys);
+    std::int64_t worst_with_one = 0, worst_with_two = 0;
+    for (std::size_t i = 0; i < shorts; ++i) {
+        {
+            const auto brief = m.snapshot();
+            wait_for_writes(written.load(std::memory_order_relaxed), keys);
+            const std::int64_t now = m.stats().versions_retained;
+            worst_with_two = std::max(worst_with_two, now);
+        }
+        const std::int64_t now = m.stats().versions_retained;
+        worst_with_one = std::max(worst_with_one, now);
+        // (Checked after the writers stop: a failed assertion must not leave them running.)
+        if (worst_with_two > 3 * static_cast<std::int64_t>(keys) || worst_with_one > 2 * static_cast<std::int64_t>(keys)) {
+            ADD_FAILURE() << "copies piled up after " << i + 1 << " short snapshots";
+            break;
+        }
+    }
+    stop.store(true);
+    for (auto& t : writers) t.join();
+    EXPECT_LE(worst_with_two, 3 * static_cast<std::int64_t>(keys));
+    EXPECT_LE(worst_with_one, 2 * static_cast<std::int64_t>(keys));
+    // The check had teeth: the short snapshots did get copies of their own.
+    EXPECT_GT(worst_with_two, static_cast<std::int64_t>(keys));
+    EXPECT_EQ(held->size(), keys);
+    for (std::uint64_t k = 0; k < keys; k += 97) EXPECT_EQ(held->load(k), std::optional<std::uint64_t>(k));
+    held.reset();
+    EXPECT_EQ(m.stats().versions_retained, 0);
+    std::printf("[ retention ] %zu short snapshots: versions_retained at most %lld with two alive, %lld with one\n",
+                shorts, static_cast<long long>(worst_with_two), static_cast<long long>(worst_with_one));
+}
+
 // S3: a snapshot retains only versions it can see. A snapshot taken before clear() reads
 // the old tree, which clear() hands to it whole; nothing written to the new tree can ever be
 // visible to it (every later write is stamped past its version), so the new tree must keep
-// nothing on its behalf: no superseded value, no tombstone, no slot.
-TEST(SnapshotRetention, ASnapshotOfAClearedTreeKeepsNothingOfTheNewTree) {
+// nothing on its behalf: no copy of any leaf.
+TYPED_TEST(SnapshotRetention, ASnapshotOfAClearedTreeKeepsNothingOfTheNewTree) {
+    using map_type = TypeParam;
     constexpr std::uint64_t n = 1000;
-    u64_map m(31);
-    u64_map twin(31);  // the same operations, no snapshot
+    map_type m(31);
+    map_type twin(31);  // the same operations, no snapshot
     for (std::uint64_t k = 0; k < n; ++k) {
         m.store(k, k);
         twin.store(k, k);
@@ -572,7 +704,7 @@ TEST(SnapshotRetention, ASnapshotOfAClearedTreeKeepsNothingOfTheNewTree) {
     const auto s = m.snapshot();
     m.clear();
     twin.clear();
-    for (u64_map* x : {&m, &twin}) {
+    for (map_type* x : {&m, &twin}) {
         for (std::uint64_t k = 0; k < n; ++k) x->store(k, k + 1);
         for (std::uint64_t k = 0; k < n; ++k) x->store(k, k + 2);
         for (std::uint64_t k = 0; k < n; ++k) x->erase(k);
@@ -580,6 +712,186 @@ TEST(SnapshotRetention, ASnapshotOfAClearedTreeKeepsNothingOfTheNewTree) {
     EXPECT_EQ(m.stats().versions_retained, 0) << "versions kept for a snapshot that cannot see them";
     EXPECT_EQ(s.size(), n);
     EXPECT_EQ(s.load(5), std::optional<std::uint64_t>(5));
+}
+
+// ---- Restructuring under a live snapshot --------------------------------------------------
+//
+// A leaf that splits (or is rebuilt, or the directory doubles) after a snapshot copied it
+// hands the copy to the leaves that replace it: both halves of a split point at the same
+// copy, which spans both their intervals. A snapshot must still read exactly its contents
+// through every read path, for keys in either half. Several snapshots, taken between
+// growth phases, each against its own model.
+TYPED_TEST(SnapshotRetention, SplitsRebuildsAndDoublingsKeepEverySnapshotExact) {
+    using map_type = TypeParam;
+    using model = model_of<map_type>;
+    map_type m(0xC0FFEE);
+    model ref;
+    std::vector<std::pair<typename map_type::snapshot_type, model>> alive;
+    std::vector<std::uint64_t> probes;
+    for (std::uint64_t k = 0; k < 30000; k += 37) probes.push_back(k);
+    auto put = [&](std::uint64_t k, std::uint64_t v) {
+        m.store(k, v);
+        ref.insert_or_assign(k, v);
+    };
+    for (std::uint64_t k = 0; k < 200; ++k) put(k, k);
+    std::uint64_t next = 200;
+    for (int phase = 0; phase < 4; ++phase) {
+        alive.emplace_back(m.snapshot(), ref);
+        const auto before = m.stats();
+        const auto shape = m.debug_structure();
+        // Grow the map about 3x: the copies made by the first writes are split with their leaves.
+        const std::uint64_t target = next * 3;
+        for (; next < target; ++next) put(next, next * 10);
+        if (phase % 2 == 1) {
+            // Churn under another snapshot: erase three keys in four, then insert fresh keys
+            // for half as many. Leaves left mostly deleted slots fill up and are rebuilt
+            // (inline slots are never reused before a rebuild; node slots are, so node
+            // storage may split or reuse instead).
+            alive.emplace_back(m.snapshot(), ref);
+            std::vector<std::uint64_t> present;
+            for (const auto& [k, v] : ref) present.push_back(k);
+            for (std::size_t i = 0; i < present.size(); ++i) {
+                if (i % 4 == 0) continue;
+                m.erase(present[i]);
+                ref.erase(present[i]);
+            }
+            for (std::size_t i = 0; i < present.size() / 2; ++i, ++next) put(next, next * 10);
+        }
+        const auto after = m.stats();
+        EXPECT_GT(after.leaf_splits, before.leaf_splits) << "phase " << phase;
+        EXPECT_GT(after.directory_growths, before.directory_growths) << "phase " << phase;
+        EXPECT_GT(m.debug_structure().leaves, shape.leaves);
+        if constexpr (map_type::inline_storage) {
+            if (phase % 2 == 1) {
+                EXPECT_GT(after.leaf_rebuilds, before.leaf_rebuilds) << "phase " << phase;
+            }
+        }
+        for (std::size_t i = 0; i < alive.size(); ++i) {
+            expect_snapshot_is(m, alive[i].first, alive[i].second, probes, 1 + 37 * i,
+                               "phase " + std::to_string(phase) + ", snapshot " + std::to_string(i));
+        }
+    }
+    // Destroyed oldest first, then newest first, re-checking the rest each time.
+    alive.erase(alive.begin());
+    for (std::size_t i = 0; i < alive.size(); ++i) {
+        expect_snapshot_is(m, alive[i].first, alive[i].second, probes, 64, "after the oldest went");
+    }
+    while (!alive.empty()) {
+        alive.pop_back();
+        for (std::size_t i = 0; i < alive.size(); ++i) {
+            expect_snapshot_is(m, alive[i].first, alive[i].second, probes, 13, "after a newer one went");
+        }
+    }
+    EXPECT_EQ(m.stats().versions_retained, 0);
+    std::unordered_map<std::uint64_t, std::uint64_t> expected(ref.begin(), ref.end());
+    std::size_t seen = 0;
+    m.range([&](std::uint64_t k, std::uint64_t v) { seen += expected.count(k) != 0 && expected[k] == v; });
+    EXPECT_EQ(seen, ref.size());
+    EXPECT_EQ(m.size(), ref.size());
+}
+
+// A single leaf copied, then split by a directory doubling while the snapshot lives: the
+// smallest case, where the copy spans both halves and the whole hash space.
+TYPED_TEST(SnapshotRetention, TheFirstSplitSharesTheRootCopy) {
+    using map_type = TypeParam;
+    map_type m(7);
+    for (std::uint64_t k = 0; k < 50; ++k) m.store(k, k);
+    ASSERT_EQ(m.debug_structure().leaves, 1u);
+    const auto s = m.snapshot();
+    m.store(0, 1000);  // copies the root leaf
+    EXPECT_EQ(m.stats().versions_retained, 50);
+    for (std::uint64_t k = 50; k < 400; ++k) m.store(k, k);
+    EXPECT_GE(m.stats().directory_growths, 1u);
+    EXPECT_EQ(m.stats().versions_retained, 50) << "the halves share the copy";
+    model_of<map_type> expected;
+    for (std::uint64_t k = 0; k < 50; ++k) expected.emplace(k, k);
+    std::vector<std::uint64_t> probes;
+    for (std::uint64_t k = 0; k < 400; ++k) probes.push_back(k);
+    expect_snapshot_is(m, s, expected, probes, 7, "after the first splits");
+}
+
+// ---- Node storage: nodes shared by preserved copies and live leaves ------------------------
+//
+// A preserved copy of a leaf points at the same nodes as the live leaf (each node counts its
+// holders). A node must be freed exactly once, and only after its last holder is gone: the
+// live leaf when overwritten or erased, the copy when no snapshot reads it any more (and a
+// grace period later). A value type that counts its live objects checks the numbers; ASan
+// turns an early or double free into an error (the values carry heap-allocated strings).
+
+struct counted_value {
+    static inline std::atomic<long> live{0};
+    std::string payload;
+    explicit counted_value(std::uint64_t n) : payload(std::to_string(n) + std::string(40, 'v')) { ++live; }
+    counted_value(const counted_value& o) : payload(o.payload) { ++live; }
+    counted_value(counted_value&& o) noexcept : payload(std::move(o.payload)) { ++live; }
+    counted_value& operator=(const counted_value&) = default;
+    counted_value& operator=(counted_value&&) = default;
+    ~counted_value() { --live; }
+    friend bool operator==(const counted_value&, const counted_value&) = default;
+};
+
+using counted_map = syncmap::sync_map<std::uint64_t, counted_value>;
+static_assert(!counted_map::inline_storage);
+
+long settled_values() {
+    syncmap::detail::rcu_barrier();
+    return counted_value::live.load();
+}
+
+TEST(SnapshotNodes, SharedNodesAreFreedOnceAfterTheirLastHolder) {
+    constexpr std::uint64_t n = 3000;
+    const long base = settled_values();
+    {
+        counted_map m(99);
+        for (std::uint64_t k = 0; k < n; ++k) m.store(k, counted_value(k));
+        EXPECT_EQ(settled_values() - base, static_cast<long>(n)) << "one value per entry";
+        std::optional<counted_map::snapshot_type> s(m.snapshot());
+        EXPECT_EQ(settled_values() - base, static_cast<long>(n)) << "creating a snapshot copies no value";
+        // Under the snapshot: overwrite a third, erase a third, and grow the map 3x (splits,
+        // directory doublings: the halves share the copies). The copies keep the 2000
+        // superseded values; the untouched third is held by both a copy and the live leaf,
+        // and exists once.
+        for (std::uint64_t k = 0; k < n; k += 3) m.store(k, counted_value(k + 1'000'000));
+        for (std::uint64_t k = 1; k < n; k += 3) m.erase(k);
+        const auto growths = m.stats().directory_growths;
+        for (std::uint64_t k = n; k < 4 * n; ++k) m.store(k, counted_value(k));
+        EXPECT_GT(m.stats().directory_growths, growths);
+        const long live_entries = static_cast<long>(m.size());
+        EXPECT_EQ(live_entries, static_cast<long>(n - n / 3 + 3 * n));
+        EXPECT_EQ(settled_values() - base, live_entries + static_cast<long>(2 * n / 3));
+        // The snapshot reads the shared and the superseded values.
+        std::size_t right = 0;
+        s->range([&](std::uint64_t k, const counted_value& v) { right += v == counted_value(k); });
+        EXPECT_EQ(right, n);
+        // A second snapshot, more overwrites (of shared and of fresh entries): values held by
+        // a copy of each snapshot, by both, or by a copy and the live leaf.
+        std::optional<counted_map::snapshot_type> s2(m.snapshot());
+        for (std::uint64_t k = 0; k < 4 * n; k += 2) m.store(k, counted_value(k + 2'000'000));
+        s.reset();
+        std::size_t right2 = 0;
+        s2->range([&](std::uint64_t k, const counted_value& v) {
+            right2 += v == counted_value(k % 3 == 0 && k < n ? k + 1'000'000 : k);
+        });
+        EXPECT_EQ(right2, static_cast<std::size_t>(live_entries));
+        s2.reset();
+        EXPECT_EQ(m.stats().versions_retained, 0);
+        EXPECT_EQ(settled_values() - base, static_cast<long>(m.size())) << "values kept after every snapshot went";
+        // clear() with a snapshot alive: the frozen tree and its copies go with the snapshot.
+        const std::size_t at_s3 = m.size();
+        std::optional<counted_map::snapshot_type> s3(m.snapshot());
+        for (std::uint64_t k = 0; k < 4 * n; k += 5) m.store(k, counted_value(k));
+        // Fresh keys: the copied leaves split, their halves sharing each copy, and clear()
+        // then freezes halves that share copies (the frozen tree frees each copy once).
+        const auto splits = m.stats().leaf_splits;
+        for (std::uint64_t k = 4 * n; k < 7 * n; ++k) m.store(k, counted_value(k));
+        EXPECT_GT(m.stats().leaf_splits, splits);
+        m.clear();
+        for (std::uint64_t k = 0; k < 100; ++k) m.store(k, counted_value(k));
+        EXPECT_EQ(s3->size(), at_s3);
+        s3.reset();
+        EXPECT_EQ(settled_values() - base, 100);
+    }
+    EXPECT_EQ(settled_values(), base) << "destroying the map frees every value once";
 }
 
 // ---- S4: iteration ---------------------------------------------------------------------------
