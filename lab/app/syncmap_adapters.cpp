@@ -184,7 +184,7 @@ public:
             const syncmap::map_stats s = map_.stats();
             out.structural_changes = s.leaf_splits + s.leaf_rebuilds + s.directory_growths + s.clears;
             out.retained = s.versions_retained;
-            out.retained_unit = "superseded nodes and tombstones (stats().versions_retained)";
+            out.retained_unit = "entries in preserved leaf copies (stats().versions_retained)";
         } else if constexpr (has_debug_state<Map>) {
             out.retained = static_cast<std::int64_t>(map_.debug_state().versions_retained);
             out.retained_unit = "table versions kept (debug_state().versions_retained)";
