@@ -3,10 +3,13 @@
 // Method (docs/BENCHMARKS.md has the figures and how to read them)
 // - Every map is preloaded once with the same 1M random uint64 keys (peers.hpp) and kept
 //   for all its benchmarks; the workloads leave the key set as they found it, and each
-//   benchmark checks that at its end.
+//   benchmark checks that at its end. The string_* rows do the same with those keys as
+//   21-character std::string keys.
 // - Point operations take their keys from one precomputed stream of 2^20 keys drawn
-//   uniformly from the preloaded set, each thread starting at its own offset: nothing
-//   random is drawn while timing.
+//   uniformly from the preloaded set (load_miss: a stream of 2^20 keys absent from it),
+//   each thread starting at its own offset: nothing random is drawn while timing.
+// - Maps: sync_map (default storage), sync_map_nodes (storage::nodes forced) and the
+//   peers of peers.hpp.
 // - Point workloads run in windows: n fresh threads wait on a start flag, run for
 //   `window` of wall time, then stop; a sample is (operations done by all threads) over
 //   (wall time from the start flag until the last thread joined). Throughput is thus
@@ -18,11 +21,12 @@
 // - Range workloads time one full traversal per iteration; the counters are ns_per_entry
 //   and cpu_ns_per_entry.
 // - After the run, a summary prints the median of each figure over the repetitions, its
-//   ratio against every peer, and whether each performance target of the project is met,
-//   by wall time (the targets' terms) and by CPU time (what idle cores would show).
+//   ratio against every peer, and whether each target of the engine issue is met, judged
+//   by CPU time (what idle cores would show), with the wall-time ratio beside it.
 // - Defaults: 7 repetitions of at least 0.25 s each, randomly interleaved across
-//   benchmarks so that a burst of outside load does not land on one map only; any Google
-//   Benchmark flag overrides them (--benchmark_filter=load_hit, ...).
+//   benchmarks so that a burst of outside load does not land on one map only (about four
+//   minutes for the 65 benchmarks); any Google Benchmark flag overrides them
+//   (--benchmark_filter=load_miss, ...).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -617,7 +621,7 @@ int main(int argc, char** argv) {
     using namespace syncmap_bench;
     const std::string load_before = load_average();
 
-    // Defaults for a full run (two to three minutes on two cores); the same flags given
+    // Defaults for a full run (about four minutes on two cores); the same flags given
     // on the command line come later and win.
     std::vector<std::string> defaults = {"--benchmark_repetitions=7", "--benchmark_min_time=0.25",
                                          "--benchmark_enable_random_interleaving=true",
