@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include <syncmap/detail/rcu.hpp>
+#include <syncmap/detail/rcu.hpp>  // rcu_barrier(), to let retired memory go before measuring
 #include <syncmap/sync_map.hpp>
 
 #include "peers.hpp"
@@ -80,24 +80,20 @@ void print_verdict(const char* what, double value, double bound, const char* uni
                 bound, unit);
 }
 
-// sync_map's own accounting of where its bytes go, from its structure.
-void print_sync_map_breakdown(footprint f) {
+// A sync_map's shape at 1M entries and what the measured footprint comes to per slot, from
+// its public debug_structure() only, so that this keeps compiling while the engine's slot,
+// leaf and node layouts change.
+template <class Map>
+void print_structure(const char* name, footprint f) {
     // Rebuilt here (not kept from measure()) so the figures come from a map built the same way.
-    sync_map_type map;
-    for (std::uint64_t k : shared_keys().keys) map.store(k, value_of(k));
-    const sync_map_type::structure_info s = map.debug_structure();
-    const std::size_t slot_bytes = s.slots * (sizeof(void*) + 1);  // pointer + control byte
-    const std::size_t leaf_headers = s.leaves * syncmap::detail::leaf::bytes_for(0);
-    const std::size_t directory = (std::size_t{1} << s.global_depth) * sizeof(void*);
-    const std::size_t nodes = f.bytes - slot_bytes - leaf_headers - directory;
-    const double n = static_cast<double>(s.entries);
-    std::printf("\nsync_map structure: %zu leaves, %zu slots for %zu entries (%.1f%% full), directory of 2^%u\n",
-                s.leaves, s.slots, s.entries, 100.0 * n / static_cast<double>(s.slots), s.global_depth);
-    std::printf("  slots (8-byte pointer + control byte): %6.1f bytes/entry\n", static_cast<double>(slot_bytes) / n);
-    std::printf("  leaf headers:                          %6.1f bytes/entry\n", static_cast<double>(leaf_headers) / n);
-    std::printf("  directory:                             %6.1f bytes/entry\n", static_cast<double>(directory) / n);
-    std::printf("  nodes and allocator overhead (rest):   %6.1f bytes/entry (node object %zu bytes)\n",
-                static_cast<double>(nodes) / n, sizeof(syncmap::detail::node<std::uint64_t, std::uint64_t>));
+    Map map;
+    preload(map);
+    const typename Map::structure_info s = map.debug_structure();
+    const double slots = static_cast<double>(s.slots);
+    std::printf("\n%s structure: %zu leaves, %zu slots for %zu entries (%.1f%% full), directory of 2^%u\n", name,
+                s.leaves, s.slots, s.entries, 100.0 * static_cast<double>(s.entries) / slots, s.global_depth);
+    std::printf("  measured footprint per slot: %.1f bytes; per leaf: %.0f bytes\n",
+                static_cast<double>(f.bytes) / slots, static_cast<double>(f.bytes) / static_cast<double>(s.leaves));
 }
 
 }  // namespace
@@ -151,7 +147,8 @@ int main() {
     print_verdict("std::string -> uint64: sync_map / boost::unordered_flat_map bytes", ours_string_per_entry /
                   per_entry(boost_string), max_string_ratio_to_boost, "x");
     std::printf("  [info  ] uint64 -> uint64 with storage::nodes forced: %.1f B per entry\n", per_entry(nodes));
-    print_sync_map_breakdown(ours);
+    print_structure<sync_map_type>("sync_map", ours);
+    print_structure<sync_map_nodes_type>("sync_map (storage::nodes forced)", nodes);
     settle();
     return 0;
 }
