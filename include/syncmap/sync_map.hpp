@@ -505,17 +505,16 @@ private:
             read(l);
             return l;
         } else {
-            const leaf* x = l->state_at(view.at);
-            if (x != l) {
-                read(x);  // a preserved copy: immutable
-                return x;
+            // acquire: pairs with link_copy's release store of written_at (the link to the
+            // copy is visible with it).
+            const std::uint64_t seen = l->written_at.load(std::memory_order_acquire);
+            if (seen <= view.at) {
+                read(l);
+                if (l->unchanged_since(seen)) return l;
+                // A writer preserved a copy and changed the leaf meanwhile: the copy holds
+                // the state at `at` (the writer links it before its first store).
             }
-            const std::uint64_t seen = l->written_at.load(std::memory_order_relaxed);  // ordered by state_at
-            read(l);
-            if (l->unchanged_since(seen)) return l;
-            // A writer preserved a copy and changed the leaf meanwhile: the copy holds the
-            // state at `at` (the writer links it before its first store).
-            x = l->state_at(view.at);
+            const leaf* x = l->state_at(view.at);  // a preserved copy: immutable
             read(x);
             return x;
         }
@@ -666,12 +665,17 @@ private:
         commit_scope& operator=(const commit_scope&) = delete;
 
         // Before the first store to the leaf's slots: links the prepared copy as the leaf's
-        // newest preserved state if a live snapshot reads the leaf live.
+        // newest preserved state if a live snapshot reads the leaf live, or frees it if the
+        // snapshot it was made for is gone. (Freeing it later, after the write, could drop
+        // the last count of a node the write has meanwhile released from the leaf.)
         void preserve() noexcept {
-            if (copy_ != nullptr && map_.needs_copy(l_)) {
+            if (copy_ == nullptr) return;
+            if (map_.needs_copy(l_)) {
                 map_.link_copy(l_, copy_);
-                copy_ = nullptr;
+            } else {
+                map_.discard_clone(copy_);
             }
+            copy_ = nullptr;
         }
 
         void leave() noexcept {
@@ -704,10 +708,10 @@ private:
         });
     }
 
-    // Under l's lock: frees a copy that was never linked.
+    // Under l's lock, before the write changes l: frees a copy that was never linked.
     static void discard_clone(leaf* c) noexcept {
         if constexpr (!inline_storage) {
-            // The live leaf still holds every node the copy counted: no count reaches zero.
+            // The unchanged live leaf holds every node the copy counted: no count reaches zero.
             c->for_each_position([](auto, slot_type& s) { s.ptr.load(std::memory_order_relaxed)->release_ref(); });
         }
         leaf::destroy(c);
@@ -1262,7 +1266,7 @@ private:
 
     // After a snapshot is destroyed: drops the preserved copies that no remaining snapshot
     // reads. One pass over the leaves, one leaf lock at a time.
-    void sweep_preserved(const std::vector<std::uint64_t>& live) const noexcept;
+    void sweep_preserved(const std::vector<std::uint64_t>& live, std::uint64_t clock) const noexcept;
 
     struct leaf_deleter {
         void operator()(leaf* l) const noexcept { leaf::destroy(l); }
@@ -1554,6 +1558,7 @@ template <class K, class V, class Hash, class KeyEqual, class Storage>
 void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t version, generation* gen) const noexcept {
     bool sweep = false;
     std::vector<std::uint64_t> live;
+    std::uint64_t clock = 0;
     {
         std::lock_guard<std::mutex> registry(snapshot_mutex_);
         live_snapshot_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -1568,6 +1573,8 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t 
                            std::memory_order_relaxed);
         sweep = retained_.load(std::memory_order_relaxed) > 0;
         if (sweep) {
+            // Snapshots created from now on have versions >= clock.
+            clock = clock_.load(std::memory_order_relaxed);
             try {
                 live = live_versions_;
             } catch (...) {
@@ -1576,17 +1583,20 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t 
         }
     }
     gen->release();
-    if (sweep) sweep_preserved(live);
+    if (sweep) sweep_preserved(live, clock);
 }
 
 // A preserved copy c in a chain  leaf -> ... -> p -> c -> ...  holds the state for the
 // versions [c.written_at, p.written_at); it is dropped when no live snapshot is in that range.
-// Snapshots taken after the sweep started read newer states than any copy (their version
-// is past every written_at), so a snapshot appearing meanwhile needs none of them.
+// `live` lists the snapshots that were alive when the sweep began, and every snapshot
+// created since has a version >= `clock`: a range reaching past `clock` is kept (a copy made
+// for such a snapshot during the sweep has p.written_at > its version >= clock).
 template <class K, class V, class Hash, class KeyEqual, class Storage>
-void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<std::uint64_t>& live) const noexcept {
+void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<std::uint64_t>& live,
+                                                              std::uint64_t clock) const noexcept {
     std::lock_guard<std::mutex> structure(structure_mutex_);
-    auto needed = [&](std::uint64_t from, std::uint64_t to) {  // a live version in [from, to)?
+    auto needed = [&](std::uint64_t from, std::uint64_t to) {  // a possibly live version in [from, to)?
+        if (to > clock) return true;
         auto it = std::lower_bound(live.begin(), live.end(), from);
         return it != live.end() && *it < to;
     };

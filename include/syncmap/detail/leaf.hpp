@@ -85,6 +85,7 @@ public:
     void* garbage = nullptr;
 
     static leaf* create(unsigned depth, std::uint64_t prefix, std::uint32_t groups) {
+        static_assert(sizeof(leaf) % alignof(group) == 0, "groups follow the leaf header");
         void* raw = ::operator new(bytes_for(groups), std::align_val_t{alignof(leaf)});
         auto* l = new (raw) leaf(depth, prefix, groups);
         group* g = l->groups();
