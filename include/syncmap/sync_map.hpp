@@ -535,18 +535,19 @@ private:
         }
     }
 
-    // Finds the key in the leaf state `x` and calls f(const V&) with its value; returns
-    // whether it was found. Lock-free: loads the slot once. Caller holds an rcu_reader.
+    // Finds the key in the leaf state `x` (with group mask `mask`) and calls f(const V&)
+    // with its value; returns whether it was found. Lock-free: loads the slot once. Caller
+    // holds an rcu_reader.
     template <class Q, class F>
-    bool find_in(const leaf* x, std::uint64_t h, const Q& key, F&& f) const {
+    bool find_in(const leaf* x, std::uint32_t mask, std::uint64_t h, const Q& key, F&& f) const {
         if constexpr (inline_storage) {
-            const slot_type* s = x->find(h, [&](const slot_type& c) { return equal_(c.key, key); });
+            const slot_type* s = leaf::find(x, mask, h, [&](const slot_type& c) { return equal_(c.key, key); });
             if (s == nullptr) return false;
             f(s->load_value());
             return true;
         } else {
             const node_type* found = nullptr;
-            x->find(h, [&](const slot_type& c) {
+            leaf::find(x, mask, h, [&](const slot_type& c) {
                 const node_type* n = c.load();
                 if (n == nullptr || n->hash != h || !equal_(n->key, key)) return false;
                 found = n;
@@ -564,16 +565,17 @@ private:
     template <class View, class Q, class F>
     bool visit_in(const View& view, std::uint64_t h, const Q& key, F& f) const {
         detail::rcu_reader reader;
-        const leaf* l = view.dir()->leaf_for(h);
         if constexpr (!View::snapshot) {
-            return find_in(l, h, key, f);
+            const auto ref = view.dir()->ref_for(h);
+            return find_in(ref.l, ref.group_mask, h, key, f);
         } else {
+            const leaf* l = view.dir()->leaf_for(h);
             using held_type = std::conditional_t<inline_storage, std::optional<V>, const node_type*>;
             held_type held{};
             read_leaf(view, l, [&](const leaf* x) {
                 held = held_type{};
                 if constexpr (inline_storage) {
-                    find_in(x, h, key, [&](const V& v) { held.emplace(v); });
+                    find_in(x, x->group_mask, h, key, [&](const V& v) { held.emplace(v); });
                 } else {
                     x->find(h, [&](const slot_type& c) {
                         const node_type* n = c.load();
@@ -737,47 +739,54 @@ private:
         retained_.fetch_add(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
 
-    // Drops one `before` pointer to a preserved copy. When it was the last, the copy (and,
-    // recursively, its own `before`) can no longer be reached by a new reader: it is
-    // retired whole, with the nodes whose last holder it was. Never allocates.
+    // Drops one `before` pointer to a preserved copy. When it was the last, the copy, and
+    // each copy behind it whose last pointer that was, can no longer be reached by a new
+    // reader: the run is retired as one object, with the nodes whose last holder it was,
+    // and freed a grace period from now. Requires rcu_retire_reserve(1).
     void release_preserved(leaf* c) const noexcept {
-        while (c != nullptr) {
-            if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-            leaf* next = c->before.load(std::memory_order_relaxed);
-            retained_.fetch_sub(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
-            c->retirable.bytes = c->byte_size();
-            c->retirable.destroy = &destroy_preserved;
+        std::uint32_t run = 0;
+        std::size_t bytes = 0;
+        for (leaf* x = c; x != nullptr && x->refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
+             x = x->before.load(std::memory_order_relaxed)) {
+            ++run;
+            bytes += x->byte_size();
+            retained_.fetch_sub(x->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
             if constexpr (!inline_storage) {
-                // Nodes held by nothing else go with the copy, a grace period from now: no new
-                // reader can reach them (the live leaves dropped them earlier, and the copy is
-                // unlinked), and older readers are covered by the grace period. They are
-                // chained through their (now unused) reference count field.
+                // Nodes held by nothing else go with the copy: no new reader can reach them
+                // (the live leaves dropped them earlier, and the copy is unlinked), and the
+                // grace period covers older readers. They are chained through their (now
+                // unused) reference count.
                 node_type* garbage = nullptr;
-                c->for_each_position([&](auto, slot_type& s) {
+                x->for_each_position([&](auto, slot_type& s) {
                     node_type* n = s.ptr.load(std::memory_order_relaxed);
                     if (n->release_ref()) {
                         n->link_garbage(garbage);
                         garbage = n;
-                        c->retirable.bytes += sizeof(node_type);
+                        bytes += sizeof(node_type);
                     }
                 });
-                c->garbage = garbage;
+                x->garbage = garbage;  // lock-free readers never look at it
             }
-            detail::rcu_retire_object(&c->retirable);
-            c = next;
         }
+        if (run == 0) return;
+        c->used = run;  // a copy is never written again: `used` now counts the run to free
+        detail::rcu_retire(c, &destroy_preserved, bytes);
     }
 
-    static void destroy_preserved(detail::rcu_retirable* r) noexcept {
-        leaf* c = reinterpret_cast<leaf*>(r);  // retirable is the leaf's first member
-        if constexpr (!inline_storage) {
-            for (node_type* n = static_cast<node_type*>(c->garbage); n != nullptr;) {
-                node_type* next = n->next_garbage();
-                delete n;
-                n = next;
+    static void destroy_preserved(void* p) noexcept {
+        leaf* x = static_cast<leaf*>(p);
+        for (std::uint32_t n = x->used; n-- > 0;) {
+            leaf* next = x->before.load(std::memory_order_relaxed);
+            if constexpr (!inline_storage) {
+                for (node_type* g = static_cast<node_type*>(x->garbage); g != nullptr;) {
+                    node_type* following = g->next_garbage();
+                    delete g;
+                    g = following;
+                }
             }
+            leaf::destroy(x);
+            x = next;
         }
-        leaf::destroy(c);
     }
 
     // A node allocated before the lock (copying K and V may throw: nothing has changed yet,
@@ -978,11 +987,10 @@ private:
             if constexpr (inline_storage) {
                 std::uint32_t order = 0;
                 for (std::uint32_t gi = 0; gi <= state->group_mask; ++gi) {
-                    const auto& g = state->groups()[gi];
                     // acquire: the slots of full bytes were written before the byte.
-                    const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+                    const std::uint64_t word = state->ctrl(gi).load(std::memory_order_acquire);
                     for (detail::slot_mask m = detail::match_full(word); m; m.remove_lowest()) {
-                        const slot_type& s = g.slots[m.lowest()];
+                        const slot_type& s = state->slot(gi, m.lowest());
                         out.push_back(inline_entry(order + m.lowest(), s.key, s.load_value()));
                     }
                     order += detail::group_width;
@@ -1615,6 +1623,11 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<
             }
             // Unlink c: readers already on it may still follow its `before`, which stays
             // valid until c is reclaimed.
+            try {
+                detail::rcu_retire_reserve(1);
+            } catch (...) {
+                return;  // out of memory: the rest of this chain waits for a later sweep
+            }
             leaf* next = c->before.load(std::memory_order_relaxed);
             if (next != nullptr) next->refs.fetch_add(1, std::memory_order_relaxed);
             link->store(next, std::memory_order_release);
