@@ -1168,7 +1168,11 @@ private:
         detail::leaf_lock_guard guard(l->lock);
         if (l->used < l->max_used()) return;  // another writer made room meanwhile
 
-        if (l->live.load(std::memory_order_relaxed) <= l->max_used() / 2) {
+        // Rebuild (dropping deleted slots) while that leaves room for a quarter of the
+        // limit; split otherwise. Inline leaves never reuse deleted slots, so under
+        // erase/insert churn they fill with them: rebuilding in place keeps churn from
+        // splitting leaves that hold few entries.
+        if (l->live.load(std::memory_order_relaxed) <= l->max_used() / 4 * 3) {
             replace_leaf(d, l, guard, l->group_count());
         } else if (l->depth < d->global_depth || may_double(d)) {
             split_leaf(d, l, guard);
