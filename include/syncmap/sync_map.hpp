@@ -277,7 +277,10 @@ public:
     // Go Clear: removes every entry, atomically (linearizable: the map goes from its
     // contents to empty at one instant; snapshots taken before keep their contents).
     // Blocking: takes every leaf lock. O(leaves); entries are freed after a grace period,
-    // or when the last snapshot that can see them is destroyed.
+    // or when the last snapshot that can see them is destroyed. On a map that is empty
+    // when its leaves are locked it changes nothing and allocates nothing; otherwise it
+    // allocates a fresh leaf and directory, and may throw std::bad_alloc (the map is then
+    // unchanged, L4).
     void clear();
 
     // ---- Traversal -------------------------------------------------------------------
@@ -1647,6 +1650,22 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     std::lock_guard<std::mutex> structure(structure_mutex_);
     directory* old_dir = dir_.load(std::memory_order_relaxed);
+    // Every leaf locked: the map's contents stand still (the directory only changes under
+    // structure_mutex_). Unlocked again on every way out but the commit below.
+    struct all_leaves_locked {
+        directory* d;
+        bool held = true;
+        explicit all_leaves_locked(directory* dir) noexcept : d(dir) {
+            d->for_each_leaf([](leaf* l) { l->lock.lock(); });
+        }
+        ~all_leaves_locked() {
+            if (held) d->for_each_leaf([](leaf* l) { l->lock.unlock(); });
+        }
+    } locked(old_dir);
+    clears_.fetch_add(1, std::memory_order_relaxed);
+    bool empty = true;
+    old_dir->for_each_leaf([&](const leaf* l) { empty = empty && l->live.load(std::memory_order_relaxed) == 0; });
+    if (empty) return;  // already empty at this instant: nothing to do, nothing allocated
     // Everything that may throw happens first: nothing has changed yet (L4).
     std::unique_ptr<tree_garbage> garbage(new tree_garbage);
     garbage->dir = old_dir;
@@ -1654,7 +1673,7 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     std::unique_ptr<generation> next_gen(new generation);
     directory* fresh_dir = new_root_directory();
     old_dir->for_each_leaf([&](leaf* l) { garbage->leaves.push_back(l); });
-    for (leaf* l : garbage->leaves) l->lock.lock();
+    locked.held = false;  // from here on the leaves are unlocked below, after they die
     generation* frozen_gen = nullptr;
     {
         // Inside the gate, so that no snapshot() runs between deciding whether snapshots
@@ -1680,7 +1699,6 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
         l->lock.unlock();
     }
     leaf_count_ = 1;
-    clears_.fetch_add(1, std::memory_order_relaxed);
     std::size_t bytes = directory::bytes_for(old_dir->global_depth);
     for (const leaf* l : garbage->leaves) {
         bytes += l->byte_size();
