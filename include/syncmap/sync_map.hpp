@@ -970,7 +970,8 @@ private:
     // ---- Traversal engine --------------------------------------------------------------
 
     // Fills `out` with the entries of leaf `l`, as `view` sees it, whose hash is at or past
-    // `position`, each key once, sorted by (hash, tie-break) if `sorted`; returns the end of
+    // `position`, each key once, sorted by (hash, tie-break) if `sorted`; `cut_possible`
+    // says whether the caller may cut the batch by hash (a chunk); returns the end of
     // the interval read (a preserved copy read for a snapshot may span more than `l`). Each
     // slot is read once, without a lock and without retrying (a retry loop could starve
     // under churn). In the live view, a key erased and re-inserted into another slot while
@@ -982,7 +983,8 @@ private:
     static void shrink(std::vector<entry_type>& b, std::size_t n) noexcept { b.resize(n); }
 
     template <class View, class Out>
-    std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out) const {
+    std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out,
+                          bool cut_possible = true) const {
         bool may_repeat = false;
         const leaf* x = read_leaf(view, l, [&](const leaf* state) {
             out.clear();
@@ -1013,10 +1015,14 @@ private:
                 may_repeat = before != after || detail::leaf_lock::is_locked(before);
             }
         });
-        // Keep what is at or past the position.
+        // Keep what is at or past the position. Inline entries get their hashes here, unless
+        // nothing needs them: a whole leaf offered in slot order, without a chunk to cut.
         std::size_t kept = 0;
+        if constexpr (inline_storage) {
+            if (!sorted && !may_repeat && !cut_possible && position <= x->interval_begin()) return x->interval_end();
+            for (entry_type& e : out) e.hash = hash_of(e.key);
+        }
         for (entry_type& e : out) {
-            if constexpr (inline_storage) e.hash = hash_of(e.key);
             if (entry_hash(e) >= position) out[kept++] = e;
         }
         shrink(out, kept);
@@ -1038,6 +1044,13 @@ private:
             shrink(out, kept);
         }
         return x->interval_end();
+    }
+
+    // Starts loading a leaf's header, control words and first slots (no effect on
+    // correctness: the leaf is read again, with the usual loads, when its turn comes).
+    static void prefetch_leaf(const leaf* l) noexcept {
+        const char* p = reinterpret_cast<const char*>(l);
+        for (std::size_t offset = 0; offset < 1024; offset += 64) __builtin_prefetch(p + offset);
     }
 
     template <class F>
@@ -1105,9 +1118,13 @@ private:
                 return finish(cursor::make(tag, position, false));
             }
             ++leaves;
-            std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch);
+            std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch,
+                                         chunk != std::numeric_limits<std::size_t>::max());
             std::size_t count = batch.size();
             bool done = next == 0;  // the leaf reaches the top of the hash space
+            // The next leaf sits elsewhere in memory: start fetching it while this one's
+            // entries go to the callback.
+            if (!done) prefetch_leaf(view.dir()->leaf_for(next));
             bool partial = false;
             const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
             if (count > room) {
