@@ -971,7 +971,8 @@ private:
 
     // Fills `out` with the entries of leaf `l`, as `view` sees it, whose hash is at or past
     // `position`, each key once, sorted by (hash, tie-break) if `sorted`; `cut_possible`
-    // says whether the caller may cut the batch by hash (a chunk); returns the end of
+    // says whether the caller may cut the batch by hash (a chunk): if not, and `hashed` is
+    // given, inline entries may be left without their hashes (*hashed = false); returns the end of
     // the interval read (a preserved copy read for a snapshot may span more than `l`). Each
     // slot is read once, without a lock and without retrying (a retry loop could starve
     // under churn). In the live view, a key erased and re-inserted into another slot while
@@ -984,7 +985,7 @@ private:
 
     template <class View, class Out>
     std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out,
-                          bool cut_possible = true) const {
+                          bool cut_possible = true, bool* hashed = nullptr) const {
         bool may_repeat = false;
         const leaf* x = read_leaf(view, l, [&](const leaf* state) {
             out.clear();
@@ -1019,8 +1020,11 @@ private:
         // nothing needs them: a whole leaf offered in slot order, without a chunk to cut.
         std::size_t kept = 0;
         if constexpr (inline_storage) {
-            if (!sorted && !may_repeat && !cut_possible && position <= x->interval_begin()) return x->interval_end();
-            for (entry_type& e : out) e.hash = hash_of(e.key);
+            if (!sorted && !may_repeat && !cut_possible && position <= x->interval_begin() && hashed != nullptr) {
+                *hashed = false;
+                return x->interval_end();
+            }
+            hash_entries(out);
         }
         for (entry_type& e : out) {
             if (entry_hash(e) >= position) out[kept++] = e;
@@ -1044,6 +1048,14 @@ private:
             shrink(out, kept);
         }
         return x->interval_end();
+    }
+
+    // Computes the hashes of inline entries collected without them.
+    template <class Out>
+    void hash_entries(Out& out) const {
+        if constexpr (inline_storage) {
+            for (entry_type& e : out) e.hash = hash_of(e.key);
+        }
     }
 
     // Starts loading a leaf's header, control words and first slots (no effect on
@@ -1118,16 +1130,20 @@ private:
                 return finish(cursor::make(tag, position, false));
             }
             ++leaves;
+            const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
+            // A cut needs hashes; expect one only if the leaf may not fit (live is a relaxed
+            // count: if it was stale, the hashes are computed below after all).
+            bool hashed = true;
             std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch,
-                                         chunk != std::numeric_limits<std::size_t>::max());
+                                         l->live.load(std::memory_order_relaxed) > room, &hashed);
             std::size_t count = batch.size();
             bool done = next == 0;  // the leaf reaches the top of the hash space
             // The next leaf sits elsewhere in memory: start fetching it while this one's
             // entries go to the callback.
             if (!done) prefetch_leaf(view.dir()->leaf_for(next));
             bool partial = false;
-            const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
             if (count > room) {
+                if (!hashed) hash_entries(batch);
                 std::size_t cut = room;
                 std::uint64_t cut_hash;
                 if (order == leaf_order::sorted) {
