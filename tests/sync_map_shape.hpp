@@ -23,11 +23,14 @@ using leaf_of = syncmap::detail::leaf<slot_of<Map>>;
 template <class Map>
 using node_of = syncmap::detail::node<typename Map::key_type, typename Map::mapped_type>;
 
+// leaf::bytes_for(groups) is a header plus a cost per group, so the leaves together cost
+// one header each plus the per-group cost of all their groups.
 template <class Map>
 std::int64_t leaf_bytes(const typename Map::structure_info& s) {
-    return static_cast<std::int64_t>(s.leaves * sizeof(leaf_of<Map>) +
-                                     s.slots / syncmap::detail::group_width *
-                                         sizeof(syncmap::detail::leaf_group<slot_of<Map>>));
+    using leaf = leaf_of<Map>;
+    const std::size_t groups = s.slots / syncmap::detail::group_width;
+    return static_cast<std::int64_t>(s.leaves * leaf::bytes_for(0) +
+                                     (leaf::bytes_for(static_cast<std::uint32_t>(groups)) - leaf::bytes_for(0)));
 }
 
 template <class Map>

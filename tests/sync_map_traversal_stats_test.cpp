@@ -228,6 +228,41 @@ TYPED_TEST(MapStats, CountersFollowTheStructure) {
     EXPECT_EQ(m.size(), 100u);
 }
 
+// Inline storage never reuses an erased slot before its leaf is rebuilt (a reader that
+// matched the key must never find another key there): each erase-then-insert of a new key
+// takes a fresh slot. One leaf with 50 keys: step t inserts with 50 + t - 1 slots used, so
+// the step that finds all `limit` usable slots used (t = limit - 49) rebuilds the leaf (49
+// live entries: few enough to rebuild rather than split), which drops the deleted slots and
+// starts the same cycle again. Node storage may put a new key into a deleted slot, so it
+// rebuilds at most as often.
+TYPED_TEST(MapStats, ErasedSlotsAreReclaimedOnlyByRebuilds) {
+    using map_type = TypeParam;
+    map_type m(3);
+    for (std::uint64_t k = 0; k < 50; ++k) m.store(k, k);
+    ASSERT_EQ(m.debug_structure().leaves, 1u);
+    const std::uint64_t groups = m.debug_structure().slots / syncmap::detail::group_width;
+    const std::uint64_t limit = syncmap_test::leaf_of<map_type>::max_used_for(static_cast<std::uint32_t>(groups));
+    ASSERT_GT(limit, 100u);
+    const std::uint64_t period = limit - 49;
+    std::vector<std::uint64_t> rebuilt_at;
+    for (std::uint64_t step = 1; step <= 3 * period; ++step) {
+        const auto before = m.stats().leaf_rebuilds;
+        // The oldest key goes: 0 .. 49, then 1001, 1002, ...
+        ASSERT_TRUE(m.erase(step <= 50 ? step - 1 : 1000 + step - 50));
+        m.store(1000 + step, step);
+        if (m.stats().leaf_rebuilds != before) rebuilt_at.push_back(step);
+    }
+    EXPECT_EQ(m.debug_structure().leaves, 1u);
+    EXPECT_EQ(m.stats().leaf_splits, 0u);
+    EXPECT_EQ(m.size(), 50u);
+    if constexpr (map_type::inline_storage) {
+        EXPECT_EQ(rebuilt_at, (std::vector<std::uint64_t>{period, 2 * period, 3 * period}));
+    } else {
+        EXPECT_LE(rebuilt_at.size(), 3u);
+    }
+    for (std::uint64_t step = 3 * period - 49; step <= 3 * period; ++step) EXPECT_EQ(m.load(1000 + step), step);
+}
+
 TYPED_TEST(MapStats, RetiredBytesPendingUntilAGracePeriod) {
     using map_type = TypeParam;
     map_type m;
