@@ -88,10 +88,10 @@ using both_storages = ::testing::Types<u64_map, u64_nodes_map>;
 template <class Map>
 using model_of = std::map<typename Map::key_type, typename Map::mapped_type>;
 
-// The most entries a leaf of the map's default size can hold (7 of every 8 slots).
+// The most entries a leaf of the map's default size can hold (at most all its slots).
 template <class Map>
 std::size_t leaf_capacity() {
-    return Map().debug_structure().slots * 7 / 8;
+    return Map().debug_structure().slots;
 }
 
 template <class Map>
