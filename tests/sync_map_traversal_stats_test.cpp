@@ -216,7 +216,9 @@ TYPED_TEST(MapStats, CountersFollowTheStructure) {
         EXPECT_EQ(m.debug_structure().global_depth, 0u);
         EXPECT_EQ(m.stats().leaf_splits, st.leaf_splits) << "counters count since construction";
     }
-    // Erasing and re-inserting many keys fills leaves with deleted slots: rebuilds.
+    // Erasing and re-inserting many keys fills inline leaves with deleted slots (never
+    // reused before a rebuild): rebuilds. Node slots are reused by later inserts, so node
+    // storage may never need one (it depends on the seed).
     for (std::uint64_t k = 0; k < 100; ++k) m.store(k, k);
     for (int round = 0; round < 50; ++round) {
         for (std::uint64_t k = 0; k < 100; ++k) m.erase(k);
@@ -224,7 +226,9 @@ TYPED_TEST(MapStats, CountersFollowTheStructure) {
         for (std::uint64_t k = 0; k < 100; ++k) m.erase(k + (round + 1) * 100);
         for (std::uint64_t k = 0; k < 100; ++k) m.store(k, k);
     }
-    EXPECT_GT(m.stats().leaf_rebuilds, 0u);
+    if constexpr (map_type::inline_storage) {
+        EXPECT_GT(m.stats().leaf_rebuilds, 0u);
+    }
     EXPECT_EQ(m.size(), 100u);
 }
 
