@@ -704,7 +704,7 @@ TYPED_TEST(SyncMapChurn, ReadersNeverSeeAnotherKeysValueNorAKeyTwice) {
     constexpr std::uint64_t churn_keys = 192;  // ids 64 .. 255: erased and re-inserted
     constexpr std::uint64_t all_keys = stable_keys + churn_keys;
     constexpr unsigned writers = 2, readers = 2;  // each reader ranges, then loads
-    const std::size_t ops = iterations(300000);
+    const std::size_t ops = iterations(600000);
     Map m;
     for (std::uint64_t k = 0; k < all_keys; ++k) m.store(make<K>(k), make<V>(value_of(k, 0)));
     failure_log log;
@@ -782,12 +782,12 @@ TYPED_TEST(SyncMapChurn, ReadersNeverSeeAnotherKeysValueNorAKeyTwice) {
                     if (times[k] != 1) log.add(describe("range missed a key present throughout", k));
                 }
                 ranges.fetch_add(1, std::memory_order_relaxed);
-                for (int i = 0; i < 256; ++i) {
+                for (int i = 0; i < 64; ++i) {
                     const std::uint64_t k = rng() % all_keys;
                     if (const auto got = m.load(make<K>(k))) check("load", k, *got);
                     m.visit(make<K>(k), [&](const V& v) { check("visit", k, v); });
                 }
-                loads.fetch_add(256, std::memory_order_relaxed);
+                loads.fetch_add(64, std::memory_order_relaxed);
             }
         });
     }
