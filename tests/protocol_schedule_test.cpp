@@ -50,6 +50,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -99,6 +100,7 @@ enum class read_kind { load, range, snap_load, snap_range, snap_iterate };
 struct read_op {
     read_kind kind;
     u64 key = 0;
+    int snap = 0;  // snapshot reads: 0, the first snapshot; 1, the second
 };
 enum class write_kind { store, erase };
 struct write_op {
@@ -111,6 +113,9 @@ struct scenario {
     std::string name;
     std::map<u64, u64> initial;
     bool snapshot = false;
+    // With a snapshot: writes applied after it, before a second snapshot (then the first
+    // snapshot reads a preserved copy, and the writes of the schedule chain another).
+    std::vector<write_op> between;
     std::vector<write_op> writes;              // thread 0
     std::vector<std::vector<read_op>> readers;  // threads 1, 2
     int threads() const { return 1 + static_cast<int>(readers.size()); }
@@ -120,10 +125,11 @@ std::map<u64, u64> three() { return {{1, value(1, 1)}, {2, value(2, 1)}, {3, val
 write_op store(u64 k, u64 version) { return {write_kind::store, k, value(k, version)}; }
 write_op erase(u64 k) { return {write_kind::erase, k}; }
 read_op load(u64 k) { return {read_kind::load, k}; }
-read_op snap_load(u64 k) { return {read_kind::snap_load, k}; }
+read_op snap_load(u64 k, int snap = 0) { return {read_kind::snap_load, k, snap}; }
 constexpr read_op range{read_kind::range};
 constexpr read_op snap_range{read_kind::snap_range};
 constexpr read_op snap_iterate{read_kind::snap_iterate};
+constexpr read_op snap2_range{read_kind::snap_range, 0, 1};
 
 // Writes to a snapshot-visible leaf: the first preserves a copy, the others change the
 // leaf after it (update, erase, insert).
@@ -148,7 +154,19 @@ std::string show(const std::optional<u64>& v) { return v ? std::to_string(*v) : 
 class history {
 public:
     history(const scenario& sc) : sc_(sc) {
-        for (const auto& [k, v] : sc.initial) keys_.insert(k);
+        snap_contents_[0] = sc.initial;
+        snap_contents_[1] = sc.initial;
+        for (const write_op& w : sc.between) {
+            if (w.kind == write_kind::store) {
+                snap_contents_[1][w.key] = w.val;
+            } else {
+                snap_contents_[1].erase(w.key);
+            }
+        }
+        // The live map starts where the second snapshot (if any) was taken.
+        start_ = sc.between.empty() ? sc.initial : snap_contents_[1];
+        for (const auto& [k, v] : start_) keys_.insert(k);
+        for (const write_op& w : sc.between) keys_.insert(w.key);
         for (const write_op& w : sc.writes) keys_.insert(w.key);
     }
 
@@ -185,8 +203,14 @@ public:
 
 private:
     std::optional<u64> initial_of(u64 k) const {
-        auto it = sc_.initial.find(k);
-        if (it == sc_.initial.end()) return std::nullopt;
+        auto it = start_.find(k);
+        if (it == start_.end()) return std::nullopt;
+        return it->second;
+    }
+    std::optional<u64> in_snapshot(int snap, u64 k) const {
+        const std::map<u64, u64>& m = snap_contents_[snap];
+        auto it = m.find(k);
+        if (it == m.end()) return std::nullopt;
         return it->second;
     }
 
@@ -226,9 +250,9 @@ private:
             break;
         }
         case read_kind::snap_load: {
-            const std::optional<u64> want = initial_of(r.op.key);
+            const std::optional<u64> want = in_snapshot(r.op.snap, r.op.key);
             if (r.found != want) {
-                err << "snapshot load(" << r.op.key << ") returned " << show(r.found) << ", the snapshot holds "
+                err << "snapshot " << r.op.snap << " load(" << r.op.key << ") returned " << show(r.found) << ", the snapshot holds "
                     << (want ? std::to_string(*want) : std::string("absent")) << "; ";
             }
             break;
@@ -237,9 +261,10 @@ private:
         case read_kind::snap_iterate: {
             std::vector<std::pair<u64, u64>> got = r.entries;
             std::sort(got.begin(), got.end());
-            const std::vector<std::pair<u64, u64>> want(sc_.initial.begin(), sc_.initial.end());
+            const std::map<u64, u64>& m = snap_contents_[r.op.snap];
+            const std::vector<std::pair<u64, u64>> want(m.begin(), m.end());
             if (got != want) {
-                err << (r.op.kind == read_kind::snap_range ? "snapshot range" : "snapshot iteration") << " gave {";
+                err << "snapshot " << r.op.snap << (r.op.kind == read_kind::snap_range ? " range" : " iteration") << " gave {";
                 for (const auto& [k, v] : r.entries) err << ' ' << k << ':' << v;
                 err << " }, the snapshot holds {";
                 for (const auto& [k, v] : want) err << ' ' << k << ':' << v;
@@ -251,6 +276,8 @@ private:
     }
 
     const scenario& sc_;
+    std::map<u64, u64> snap_contents_[2];
+    std::map<u64, u64> start_;
     std::set<u64> keys_;
 };
 
@@ -258,8 +285,18 @@ template <class Map>
 std::string execute(const scenario& sc, proto::strategy& strategy, proto::worker_pool& pool, std::size_t& points) {
     Map map(map_seed);
     for (const auto& [k, v] : sc.initial) map.store(k, v);
-    std::optional<typename Map::snapshot_type> snap;  // destroyed before the map
-    if (sc.snapshot) snap.emplace(map.snapshot());
+    std::optional<typename Map::snapshot_type> snaps[2];  // destroyed before the map
+    if (sc.snapshot) {
+        snaps[0].emplace(map.snapshot());
+        for (const write_op& w : sc.between) {
+            if (w.kind == write_kind::store) {
+                map.store(w.key, w.val);
+            } else {
+                map.erase(w.key);
+            }
+        }
+        if (!sc.between.empty()) snaps[1].emplace(map.snapshot());
+    }
 
     history h(sc);
     h.reads.resize(sc.readers.size());
@@ -284,6 +321,7 @@ std::string execute(const scenario& sc, proto::strategy& strategy, proto::worker
             for (const read_op& op : sc.readers[static_cast<std::size_t>(id - 1)]) {
                 read_record rec{op, 0, 0, std::nullopt, {}};
                 rec.start = baton.tick();
+                const auto& snap = snaps[op.snap];
                 switch (op.kind) {
                 case read_kind::load: rec.found = map.load(op.key); break;
                 case read_kind::range:
@@ -310,6 +348,33 @@ std::string execute(const scenario& sc, proto::strategy& strategy, proto::worker
 
 // ---- Exploration -------------------------------------------------------------------------
 
+// A crash inside a schedule (a broken protocol may follow a null pointer) names the
+// scenario and the schedule before the process dies.
+const char* crash_scenario = nullptr;
+proto::strategy* crash_strategy = nullptr;
+
+extern "C" void on_crash(int sig) {
+    if (crash_scenario != nullptr && crash_strategy != nullptr) {
+        std::fprintf(stderr, "protocol_schedule: signal %d in scenario %s (%s)\n", sig, crash_scenario,
+                     crash_strategy->describe().c_str());
+    }
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
+struct crash_report {
+    crash_report(const std::string& name, proto::strategy& s) {
+        crash_scenario = name.c_str();
+        crash_strategy = &s;
+        std::signal(SIGSEGV, on_crash);
+        std::signal(SIGBUS, on_crash);
+    }
+    ~crash_report() {
+        crash_scenario = nullptr;
+        crash_strategy = nullptr;
+    }
+};
+
 struct tally {
     std::size_t schedules = 0;
     std::size_t points = 0;
@@ -323,6 +388,7 @@ template <class Map>
 tally explore_dfs(const scenario& sc, const char* storage, int bound, std::size_t cap) {
     proto::worker_pool pool(sc.threads(), prepare_worker);
     proto::dfs_strategy strategy(bound);
+    const crash_report crash(sc.name, strategy);
     tally t;
     for (;;) {
         std::size_t points = 0;
@@ -363,6 +429,7 @@ tally explore_pct(const scenario& sc, const char* storage, std::uint64_t seed, s
     }
     for (std::size_t i = 0; i < runs; ++i) {
         proto::pct_strategy strategy(seed + i, sc.threads(), 3, steps);
+        const crash_report crash(sc.name, strategy);
         std::size_t points = 0;
         const std::string err = execute<Map>(sc, strategy, pool, points);
         ++t.schedules;
@@ -385,7 +452,9 @@ void report(const scenario& sc, const char* storage, const char* how, const tall
 
 // The cap on DFS schedules per scenario: the bound-2 enumerations stay below it; the
 // sanitizer builds stop earlier (they run every schedule 5-20 times slower).
-constexpr std::size_t dfs_cap = sanitized ? 1500 : 20000;
+constexpr std::size_t dfs_cap = sanitized ? 3000 : 40000;
+// The preemption bound of the exhaustive enumerations.
+constexpr int bound = sanitized ? 2 : 3;
 constexpr std::size_t pct_runs = sanitized ? 300 : 3000;
 
 template <class Map>
@@ -413,62 +482,76 @@ void dfs_both(const scenario& sc, int bound) {
 // ---- Tests -------------------------------------------------------------------------------
 
 TEST(ProtocolSchedule, InsertVsLoad) {
-    dfs_both({"insert_vs_load", three(), false, {store(4, 1)}, {{load(4), load(1)}}}, 3);
+    dfs_both({"insert_vs_load", three(), false, {}, {store(4, 1)}, {{load(4), load(1)}}}, bound);
 }
 
 TEST(ProtocolSchedule, UpdateVsLoad) {
-    dfs_both({"update_vs_load", three(), false, {store(1, 2), store(1, 3)}, {{load(1), load(2)}}}, 3);
+    dfs_both({"update_vs_load", three(), false, {}, {store(1, 2), store(1, 3)}, {{load(1), load(2)}}}, bound);
 }
 
 TEST(ProtocolSchedule, EraseReinsertVsLoad) {
-    dfs_both({"erase_reinsert_vs_load", three(), false, {erase(1), store(1, 2)}, {{load(1), load(2)}}}, 3);
+    dfs_both({"erase_reinsert_vs_load", three(), false, {}, {erase(1), store(1, 2)}, {{load(1), load(2)}}}, bound);
 }
 
 TEST(ProtocolSchedule, EraseReinsertVsRange) {
-    dfs_both({"erase_reinsert_vs_range", three(), false, {erase(1), store(1, 2), store(4, 1)}, {{range}}}, 2);
+    dfs_both({"erase_reinsert_vs_range", three(), false, {}, {erase(1), store(1, 2), store(4, 1)}, {{range}}}, bound);
 }
 
 // The copy-on-write publication order: link the copy, stamp written_at, fence, then the
 // slot stores; against state_at, the read, unchanged_since (read_leaf).
 TEST(ProtocolSchedule, SnapshotLoadVsOverwrite) {
-    dfs_both({"snapshot_load", three(), true, overwrite(), {{snap_load(1), snap_load(2), snap_load(4)}}}, 2);
+    dfs_both({"snapshot_load", three(), true, {}, overwrite(), {{snap_load(1), snap_load(2), snap_load(4)}}}, bound);
 }
 
 TEST(ProtocolSchedule, SnapshotRangeVsOverwrite) {
-    dfs_both({"snapshot_range", three(), true, overwrite(), {{snap_range}}}, 2);
+    dfs_both({"snapshot_range", three(), true, {}, overwrite(), {{snap_range}}}, bound);
 }
 
 TEST(ProtocolSchedule, SnapshotIterateVsOverwrite) {
-    dfs_both({"snapshot_iterate", three(), true, overwrite(), {{snap_iterate}}}, 2);
+    dfs_both({"snapshot_iterate", three(), true, {}, overwrite(), {{snap_iterate}}}, bound);
 }
 
 // A constant hash: every key probes the same group with the same h2 byte and the same full
 // hash, so only the key comparison (and, inline, never reusing an erased slot) keeps a
 // reader from another key's value when a slot changes hands.
 TEST(ProtocolSchedule, CollidingEraseInsertVsLoad) {
-    const scenario sc{"collide_erase_insert_vs_load", three(), false, {erase(1), store(5, 1), store(1, 2)},
+    const scenario sc{"collide_erase_insert_vs_load", three(), false, {}, {erase(1), store(5, 1), store(1, 2)},
                       {{load(1), load(3)}}};
-    dfs<inline_collide>(sc, "inline", 2);
-    dfs<node_collide>(sc, "nodes", 2);
+    dfs<inline_collide>(sc, "inline", bound);
+    dfs<node_collide>(sc, "nodes", bound);
 }
 
 TEST(ProtocolSchedule, CollidingVsRange) {
-    const scenario sc{"collide_vs_range", three(), false, {erase(1), store(5, 1), store(1, 2)}, {{range}}};
-    dfs<inline_collide>(sc, "inline", 2);
-    dfs<node_collide>(sc, "nodes", 2);
+    const scenario sc{"collide_vs_range", three(), false, {}, {erase(1), store(5, 1), store(1, 2)}, {{range}}};
+    dfs<inline_collide>(sc, "inline", bound);
+    dfs<node_collide>(sc, "nodes", bound);
 }
 
 TEST(ProtocolSchedule, CollidingSnapshotLoad) {
-    const scenario sc{"collide_snapshot_load", three(), true, {erase(1), store(5, 1), store(2, 2)},
+    const scenario sc{"collide_snapshot_load", three(), true, {}, {erase(1), store(5, 1), store(2, 2)},
                       {{snap_load(1), snap_load(2), snap_load(5)}}};
-    dfs<inline_collide>(sc, "inline", 2);
-    dfs<node_collide>(sc, "nodes", 2);
+    dfs<inline_collide>(sc, "inline", bound);
+    dfs<node_collide>(sc, "nodes", bound);
+}
+
+// Two snapshots: the first reads a preserved copy, the second the live leaf, and the
+// scheduled writes preserve a second copy in front of the first (state_at walks the chain).
+TEST(ProtocolSchedule, SnapshotChainLoad) {
+    dfs_both({"snapshot_chain_load", three(), true, {store(1, 2), store(4, 1)}, {store(1, 3), erase(3), store(2, 2)},
+              {{snap_load(1, 0), snap_load(4, 0), snap_load(1, 1), snap_load(3, 1)}}},
+             bound);
+}
+
+TEST(ProtocolSchedule, SnapshotChainRange) {
+    dfs_both({"snapshot_chain_range", three(), true, {store(1, 2), store(4, 1)}, {store(1, 3), erase(3), store(2, 2)},
+              {{snap_range, snap2_range}}},
+             bound);
 }
 
 // Three threads, randomized: a point reader and a traversal against one writer, on the
 // live map and on a snapshot.
 TEST(ProtocolSchedule, LiveThreeThreadsPct) {
-    const scenario sc{"live_3threads", three(), false, {erase(1), store(4, 1), store(1, 2), store(2, 2)},
+    const scenario sc{"live_3threads", three(), false, {}, {erase(1), store(4, 1), store(1, 2), store(2, 2)},
                       {{load(1), load(4), load(2)}, {range}}};
     pct<inline_map>(sc, "inline", 1000);
     pct<node_map>(sc, "nodes", 2000);
@@ -477,7 +560,7 @@ TEST(ProtocolSchedule, LiveThreeThreadsPct) {
 }
 
 TEST(ProtocolSchedule, SnapshotThreeThreadsPct) {
-    const scenario sc{"snapshot_3threads", three(), true, {store(1, 2), erase(2), store(4, 1), store(2, 2)},
+    const scenario sc{"snapshot_3threads", three(), true, {}, {store(1, 2), erase(2), store(4, 1), store(2, 2)},
                       {{snap_load(1), snap_load(2), load(1)}, {snap_range, snap_iterate}}};
     pct<inline_map>(sc, "inline", 5000);
     pct<node_map>(sc, "nodes", 6000);
