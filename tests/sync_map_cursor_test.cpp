@@ -650,7 +650,7 @@ TEST(CancellableRange, StopRequestedMidwayEndsWithTheCurrentLeaf) {
     using leaf = syncmap::detail::leaf<syncmap::detail::inline_slot<std::uint64_t, std::uint64_t>>;
     ASSERT_EQ(shape.slots, shape.leaves * leaf::default_groups * syncmap::detail::group_width)
         << "all leaves have the default size";
-    const std::size_t leaf_capacity = leaf::default_groups * leaf::max_used_per_group;
+    const std::size_t leaf_capacity = leaf::max_used_for(leaf::default_groups);
     const std::uint64_t leaf_grain = shape.global_depth == 0 ? 0 : (~std::uint64_t{0} >> shape.global_depth);
     for (int trial = 0; trial < 60; ++trial) {
         const std::size_t stop_after = 1 + rng() % (n - 1);

@@ -277,7 +277,10 @@ public:
     // Go Clear: removes every entry, atomically (linearizable: the map goes from its
     // contents to empty at one instant; snapshots taken before keep their contents).
     // Blocking: takes every leaf lock. O(leaves); entries are freed after a grace period,
-    // or when the last snapshot that can see them is destroyed.
+    // or when the last snapshot that can see them is destroyed. On a map that is empty
+    // when its leaves are locked it changes nothing and allocates nothing; otherwise it
+    // allocates a fresh leaf and directory, and may throw std::bad_alloc (the map is then
+    // unchanged, L4).
     void clear();
 
     // ---- Traversal -------------------------------------------------------------------
@@ -505,17 +508,16 @@ private:
             read(l);
             return l;
         } else {
-            const leaf* x = l->state_at(view.at);
-            if (x != l) {
-                read(x);  // a preserved copy: immutable
-                return x;
+            // acquire: pairs with link_copy's release store of written_at (the link to the
+            // copy is visible with it).
+            const std::uint64_t seen = l->written_at.load(std::memory_order_acquire);
+            if (seen <= view.at) {
+                read(l);
+                if (l->unchanged_since(seen)) return l;
+                // A writer preserved a copy and changed the leaf meanwhile: the copy holds
+                // the state at `at` (the writer links it before its first store).
             }
-            const std::uint64_t seen = l->written_at.load(std::memory_order_relaxed);  // ordered by state_at
-            read(l);
-            if (l->unchanged_since(seen)) return l;
-            // A writer preserved a copy and changed the leaf meanwhile: the copy holds the
-            // state at `at` (the writer links it before its first store).
-            x = l->state_at(view.at);
+            const leaf* x = l->state_at(view.at);  // a preserved copy: immutable
             read(x);
             return x;
         }
@@ -536,18 +538,19 @@ private:
         }
     }
 
-    // Finds the key in the leaf state `x` and calls f(const V&) with its value; returns
-    // whether it was found. Lock-free: loads the slot once. Caller holds an rcu_reader.
+    // Finds the key in the leaf state `x` (with group mask `mask`) and calls f(const V&)
+    // with its value; returns whether it was found. Lock-free: loads the slot once. Caller
+    // holds an rcu_reader.
     template <class Q, class F>
-    bool find_in(const leaf* x, std::uint64_t h, const Q& key, F&& f) const {
+    bool find_in(const leaf* x, std::uint32_t mask, std::uint64_t h, const Q& key, F&& f) const {
         if constexpr (inline_storage) {
-            const slot_type* s = x->find(h, [&](const slot_type& c) { return equal_(c.key, key); });
+            const slot_type* s = leaf::find(x, mask, h, [&](const slot_type& c) { return equal_(c.key, key); });
             if (s == nullptr) return false;
             f(s->load_value());
             return true;
         } else {
             const node_type* found = nullptr;
-            x->find(h, [&](const slot_type& c) {
+            leaf::find(x, mask, h, [&](const slot_type& c) {
                 const node_type* n = c.load();
                 if (n == nullptr || n->hash != h || !equal_(n->key, key)) return false;
                 found = n;
@@ -565,16 +568,17 @@ private:
     template <class View, class Q, class F>
     bool visit_in(const View& view, std::uint64_t h, const Q& key, F& f) const {
         detail::rcu_reader reader;
-        const leaf* l = view.dir()->leaf_for(h);
         if constexpr (!View::snapshot) {
-            return find_in(l, h, key, f);
+            const auto ref = view.dir()->ref_for(h);
+            return find_in(ref.l, ref.group_mask, h, key, f);
         } else {
+            const leaf* l = view.dir()->leaf_for(h);
             using held_type = std::conditional_t<inline_storage, std::optional<V>, const node_type*>;
             held_type held{};
             read_leaf(view, l, [&](const leaf* x) {
                 held = held_type{};
                 if constexpr (inline_storage) {
-                    find_in(x, h, key, [&](const V& v) { held.emplace(v); });
+                    find_in(x, x->group_mask, h, key, [&](const V& v) { held.emplace(v); });
                 } else {
                     x->find(h, [&](const slot_type& c) {
                         const node_type* n = c.load();
@@ -666,12 +670,17 @@ private:
         commit_scope& operator=(const commit_scope&) = delete;
 
         // Before the first store to the leaf's slots: links the prepared copy as the leaf's
-        // newest preserved state if a live snapshot reads the leaf live.
+        // newest preserved state if a live snapshot reads the leaf live, or frees it if the
+        // snapshot it was made for is gone. (Freeing it later, after the write, could drop
+        // the last count of a node the write has meanwhile released from the leaf.)
         void preserve() noexcept {
-            if (copy_ != nullptr && map_.needs_copy(l_)) {
+            if (copy_ == nullptr) return;
+            if (map_.needs_copy(l_)) {
                 map_.link_copy(l_, copy_);
-                copy_ = nullptr;
+            } else {
+                map_.discard_clone(copy_);
             }
+            copy_ = nullptr;
         }
 
         void leave() noexcept {
@@ -704,10 +713,10 @@ private:
         });
     }
 
-    // Under l's lock: frees a copy that was never linked.
+    // Under l's lock, before the write changes l: frees a copy that was never linked.
     static void discard_clone(leaf* c) noexcept {
         if constexpr (!inline_storage) {
-            // The live leaf still holds every node the copy counted: no count reaches zero.
+            // The unchanged live leaf holds every node the copy counted: no count reaches zero.
             c->for_each_position([](auto, slot_type& s) { s.ptr.load(std::memory_order_relaxed)->release_ref(); });
         }
         leaf::destroy(c);
@@ -733,47 +742,54 @@ private:
         retained_.fetch_add(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
 
-    // Drops one `before` pointer to a preserved copy. When it was the last, the copy (and,
-    // recursively, its own `before`) can no longer be reached by a new reader: it is
-    // retired whole, with the nodes whose last holder it was. Never allocates.
+    // Drops one `before` pointer to a preserved copy. When it was the last, the copy, and
+    // each copy behind it whose last pointer that was, can no longer be reached by a new
+    // reader: the run is retired as one object, with the nodes whose last holder it was,
+    // and freed a grace period from now. Requires rcu_retire_reserve(1).
     void release_preserved(leaf* c) const noexcept {
-        while (c != nullptr) {
-            if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-            leaf* next = c->before.load(std::memory_order_relaxed);
-            retained_.fetch_sub(c->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
-            c->retirable.bytes = c->byte_size();
-            c->retirable.destroy = &destroy_preserved;
+        std::uint32_t run = 0;
+        std::size_t bytes = 0;
+        for (leaf* x = c; x != nullptr && x->refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
+             x = x->before.load(std::memory_order_relaxed)) {
+            ++run;
+            bytes += x->byte_size();
+            retained_.fetch_sub(x->live.load(std::memory_order_relaxed), std::memory_order_relaxed);
             if constexpr (!inline_storage) {
-                // Nodes held by nothing else go with the copy, a grace period from now: no new
-                // reader can reach them (the live leaves dropped them earlier, and the copy is
-                // unlinked), and older readers are covered by the grace period. They are
-                // chained through their (now unused) reference count field.
+                // Nodes held by nothing else go with the copy: no new reader can reach them
+                // (the live leaves dropped them earlier, and the copy is unlinked), and the
+                // grace period covers older readers. They are chained through their (now
+                // unused) reference count.
                 node_type* garbage = nullptr;
-                c->for_each_position([&](auto, slot_type& s) {
+                x->for_each_position([&](auto, slot_type& s) {
                     node_type* n = s.ptr.load(std::memory_order_relaxed);
                     if (n->release_ref()) {
                         n->link_garbage(garbage);
                         garbage = n;
-                        c->retirable.bytes += sizeof(node_type);
+                        bytes += sizeof(node_type);
                     }
                 });
-                c->garbage = garbage;
+                x->garbage = garbage;  // lock-free readers never look at it
             }
-            detail::rcu_retire_object(&c->retirable);
-            c = next;
         }
+        if (run == 0) return;
+        c->used = run;  // a copy is never written again: `used` now counts the run to free
+        detail::rcu_retire(c, &destroy_preserved, bytes);
     }
 
-    static void destroy_preserved(detail::rcu_retirable* r) noexcept {
-        leaf* c = reinterpret_cast<leaf*>(r);  // retirable is the leaf's first member
-        if constexpr (!inline_storage) {
-            for (node_type* n = static_cast<node_type*>(c->garbage); n != nullptr;) {
-                node_type* next = n->next_garbage();
-                delete n;
-                n = next;
+    static void destroy_preserved(void* p) noexcept {
+        leaf* x = static_cast<leaf*>(p);
+        for (std::uint32_t n = x->used; n-- > 0;) {
+            leaf* next = x->before.load(std::memory_order_relaxed);
+            if constexpr (!inline_storage) {
+                for (node_type* g = static_cast<node_type*>(x->garbage); g != nullptr;) {
+                    node_type* following = g->next_garbage();
+                    delete g;
+                    g = following;
+                }
             }
+            leaf::destroy(x);
+            x = next;
         }
-        leaf::destroy(c);
     }
 
     // A node allocated before the lock (copying K and V may throw: nothing has changed yet,
@@ -974,11 +990,10 @@ private:
             if constexpr (inline_storage) {
                 std::uint32_t order = 0;
                 for (std::uint32_t gi = 0; gi <= state->group_mask; ++gi) {
-                    const auto& g = state->groups()[gi];
                     // acquire: the slots of full bytes were written before the byte.
-                    const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+                    const std::uint64_t word = state->ctrl(gi).load(std::memory_order_acquire);
                     for (detail::slot_mask m = detail::match_full(word); m; m.remove_lowest()) {
-                        const slot_type& s = g.slots[m.lowest()];
+                        const slot_type& s = state->slot(gi, m.lowest());
                         out.push_back(inline_entry(order + m.lowest(), s.key, s.load_value()));
                     }
                     order += detail::group_width;
@@ -1156,7 +1171,11 @@ private:
         detail::leaf_lock_guard guard(l->lock);
         if (l->used < l->max_used()) return;  // another writer made room meanwhile
 
-        if (l->live.load(std::memory_order_relaxed) <= l->max_used() / 2) {
+        // Rebuild (dropping deleted slots) while that leaves room for a quarter of the
+        // limit; split otherwise. Inline leaves never reuse deleted slots, so under
+        // erase/insert churn they fill with them: rebuilding in place keeps churn from
+        // splitting leaves that hold few entries.
+        if (l->live.load(std::memory_order_relaxed) <= l->max_used() / 4 * 3) {
             replace_leaf(d, l, guard, l->group_count());
         } else if (l->depth < d->global_depth || may_double(d)) {
             split_leaf(d, l, guard);
@@ -1262,7 +1281,7 @@ private:
 
     // After a snapshot is destroyed: drops the preserved copies that no remaining snapshot
     // reads. One pass over the leaves, one leaf lock at a time.
-    void sweep_preserved(const std::vector<std::uint64_t>& live) const noexcept;
+    void sweep_preserved(const std::vector<std::uint64_t>& live, std::uint64_t clock) const noexcept;
 
     struct leaf_deleter {
         void operator()(leaf* l) const noexcept { leaf::destroy(l); }
@@ -1554,6 +1573,7 @@ template <class K, class V, class Hash, class KeyEqual, class Storage>
 void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t version, generation* gen) const noexcept {
     bool sweep = false;
     std::vector<std::uint64_t> live;
+    std::uint64_t clock = 0;
     {
         std::lock_guard<std::mutex> registry(snapshot_mutex_);
         live_snapshot_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -1568,6 +1588,8 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t 
                            std::memory_order_relaxed);
         sweep = retained_.load(std::memory_order_relaxed) > 0;
         if (sweep) {
+            // Snapshots created from now on have versions >= clock.
+            clock = clock_.load(std::memory_order_relaxed);
             try {
                 live = live_versions_;
             } catch (...) {
@@ -1576,17 +1598,20 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t 
         }
     }
     gen->release();
-    if (sweep) sweep_preserved(live);
+    if (sweep) sweep_preserved(live, clock);
 }
 
 // A preserved copy c in a chain  leaf -> ... -> p -> c -> ...  holds the state for the
 // versions [c.written_at, p.written_at); it is dropped when no live snapshot is in that range.
-// Snapshots taken after the sweep started read newer states than any copy (their version
-// is past every written_at), so a snapshot appearing meanwhile needs none of them.
+// `live` lists the snapshots that were alive when the sweep began, and every snapshot
+// created since has a version >= `clock`: a range reaching past `clock` is kept (a copy made
+// for such a snapshot during the sweep has p.written_at > its version >= clock).
 template <class K, class V, class Hash, class KeyEqual, class Storage>
-void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<std::uint64_t>& live) const noexcept {
+void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<std::uint64_t>& live,
+                                                              std::uint64_t clock) const noexcept {
     std::lock_guard<std::mutex> structure(structure_mutex_);
-    auto needed = [&](std::uint64_t from, std::uint64_t to) {  // a live version in [from, to)?
+    auto needed = [&](std::uint64_t from, std::uint64_t to) {  // a possibly live version in [from, to)?
+        if (to > clock) return true;
         auto it = std::lower_bound(live.begin(), live.end(), from);
         return it != live.end() && *it < to;
     };
@@ -1605,6 +1630,11 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<
             }
             // Unlink c: readers already on it may still follow its `before`, which stays
             // valid until c is reclaimed.
+            try {
+                detail::rcu_retire_reserve(1);
+            } catch (...) {
+                return;  // out of memory: the rest of this chain waits for a later sweep
+            }
             leaf* next = c->before.load(std::memory_order_relaxed);
             if (next != nullptr) next->refs.fetch_add(1, std::memory_order_relaxed);
             link->store(next, std::memory_order_release);
@@ -1620,6 +1650,22 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     std::lock_guard<std::mutex> structure(structure_mutex_);
     directory* old_dir = dir_.load(std::memory_order_relaxed);
+    // Every leaf locked: the map's contents stand still (the directory only changes under
+    // structure_mutex_). Unlocked again on every way out but the commit below.
+    struct all_leaves_locked {
+        directory* d;
+        bool held = true;
+        explicit all_leaves_locked(directory* dir) noexcept : d(dir) {
+            d->for_each_leaf([](leaf* l) { l->lock.lock(); });
+        }
+        ~all_leaves_locked() {
+            if (held) d->for_each_leaf([](leaf* l) { l->lock.unlock(); });
+        }
+    } locked(old_dir);
+    clears_.fetch_add(1, std::memory_order_relaxed);
+    bool empty = true;
+    old_dir->for_each_leaf([&](const leaf* l) { empty = empty && l->live.load(std::memory_order_relaxed) == 0; });
+    if (empty) return;  // already empty at this instant: nothing to do, nothing allocated
     // Everything that may throw happens first: nothing has changed yet (L4).
     std::unique_ptr<tree_garbage> garbage(new tree_garbage);
     garbage->dir = old_dir;
@@ -1627,7 +1673,7 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
     std::unique_ptr<generation> next_gen(new generation);
     directory* fresh_dir = new_root_directory();
     old_dir->for_each_leaf([&](leaf* l) { garbage->leaves.push_back(l); });
-    for (leaf* l : garbage->leaves) l->lock.lock();
+    locked.held = false;  // from here on the leaves are unlocked below, after they die
     generation* frozen_gen = nullptr;
     {
         // Inside the gate, so that no snapshot() runs between deciding whether snapshots
@@ -1653,7 +1699,6 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
         l->lock.unlock();
     }
     leaf_count_ = 1;
-    clears_.fetch_add(1, std::memory_order_relaxed);
     std::size_t bytes = directory::bytes_for(old_dir->global_depth);
     for (const leaf* l : garbage->leaves) {
         bytes += l->byte_size();

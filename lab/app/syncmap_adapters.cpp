@@ -184,7 +184,7 @@ public:
             const syncmap::map_stats s = map_.stats();
             out.structural_changes = s.leaf_splits + s.leaf_rebuilds + s.directory_growths + s.clears;
             out.retained = s.versions_retained;
-            out.retained_unit = "superseded nodes and tombstones (stats().versions_retained)";
+            out.retained_unit = "entries in preserved leaf copies (stats().versions_retained)";
         } else if constexpr (has_debug_state<Map>) {
             out.retained = static_cast<std::int64_t>(map_.debug_state().versions_retained);
             out.retained_unit = "table versions kept (debug_state().versions_retained)";
@@ -311,7 +311,10 @@ std::vector<adapter_entry> syncmap_containers() {
     std::vector<adapter_entry> out;
 #ifdef SYNCMAP_LAB_HAVE_SYNC_MAP
     out.push_back(entry<syncmap::sync_map<key_type, value_type>>(
-        "sync_map", "syncmap::sync_map: lock-free reads, weakly consistent range in hash order"));
+        "sync_map", "syncmap::sync_map: lock-free reads, weakly consistent range in hash order; entries inline"));
+    out.push_back(entry<syncmap::sync_map<key_type, value_type, syncmap::hash<key_type>, std::equal_to<key_type>,
+                                          syncmap::storage::nodes>>(
+        "sync_map_nodes", "syncmap::sync_map with storage::nodes forced: the same map, every entry in a heap node"));
 #endif
 #ifdef SYNCMAP_LAB_HAVE_READ_DIRTY_MAP
     out.push_back(entry<syncmap::read_dirty_map<key_type, value_type>>(

@@ -15,3 +15,5 @@ foreach(shard RANGE 1 2)
   set_tests_properties(sync_map_exception_test_shard${shard} PROPERTIES TIMEOUT 300
     ENVIRONMENT "GTEST_TOTAL_SHARDS=${syncmap_exception_shards};GTEST_SHARD_INDEX=${shard}")
 endforeach()
+# What allocates and what does not (replaces the global operator new: its own executable).
+syncmap_add_test(NAME sync_map_alloc_test SOURCES sync_map_alloc_test.cpp TIMEOUT 60)

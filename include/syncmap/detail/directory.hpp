@@ -5,12 +5,15 @@
 // 2^(global_depth - d) consecutive entries that share its d-bit prefix.
 //
 // Entries are atomics: a split rewrites the entries of one leaf in place while readers
-// index the same directory. The directory itself is replaced (copy, publish, retire) only
+// index the same directory. An entry is the leaf's address with log2 of its group count
+// in the low bits (leaves are 64-byte aligned), so a lookup finds the leaf's control words
+// and slots without loading its header (leaf.hpp, "Layout"). The directory itself is replaced (copy, publish, retire) only
 // when it doubles or when the map is cleared; all such changes happen under the map's
 // structure mutex, and a directory that has been replaced is never written again.
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -19,15 +22,25 @@
 namespace syncmap::detail {
 
 template <class leaf>
-class alignas(std::atomic<leaf*>) directory {
+class alignas(std::atomic<std::uintptr_t>) directory {
+    using entry = std::atomic<std::uintptr_t>;
+    static constexpr std::uintptr_t tag_mask = 63;
+    static_assert(alignof(leaf) >= 64, "entries keep log2(groups) in the leaf address's low 6 bits");
+
 public:
     const unsigned global_depth;
+
+    // A leaf with its group mask, as a lookup needs them.
+    struct leaf_ref {
+        const leaf* l;
+        std::uint32_t group_mask;
+    };
 
     static directory* create(unsigned global_depth) {
         const std::size_t n = std::size_t{1} << global_depth;
         void* raw = ::operator new(bytes_for(global_depth));
         auto* d = new (raw) directory(global_depth);
-        for (std::size_t i = 0; i < n; ++i) new (&d->entries()[i]) std::atomic<leaf*>(nullptr);
+        for (std::size_t i = 0; i < n; ++i) new (&d->entries()[i]) entry(0);
         return d;
     }
 
@@ -38,7 +51,7 @@ public:
     }
 
     static constexpr std::size_t bytes_for(unsigned global_depth) noexcept {
-        return sizeof(directory) + (std::size_t{1} << global_depth) * sizeof(std::atomic<leaf*>);
+        return sizeof(directory) + (std::size_t{1} << global_depth) * sizeof(entry);
     }
 
     std::size_t size() const noexcept { return std::size_t{1} << global_depth; }
@@ -49,13 +62,22 @@ public:
 
     // acquire: pairs with the release store that published the leaf, so its header and
     // slots are initialised when seen.
-    leaf* leaf_for(std::uint64_t hash) const noexcept {
-        return entries()[index_of(hash)].load(std::memory_order_acquire);
+    leaf* leaf_for(std::uint64_t hash) const noexcept { return at(index_of(hash)); }
+
+    leaf_ref ref_for(std::uint64_t hash) const noexcept {
+        const std::uintptr_t e = entries()[index_of(hash)].load(std::memory_order_acquire);
+        return {reinterpret_cast<const leaf*>(e & ~tag_mask),
+                static_cast<std::uint32_t>((std::uintptr_t{1} << (e & tag_mask)) - 1)};
     }
 
-    leaf* at(std::size_t i) const noexcept { return entries()[i].load(std::memory_order_acquire); }
+    leaf* at(std::size_t i) const noexcept {
+        return reinterpret_cast<leaf*>(entries()[i].load(std::memory_order_acquire) & ~tag_mask);
+    }
 
-    void set(std::size_t i, leaf* l) noexcept { entries()[i].store(l, std::memory_order_release); }
+    void set(std::size_t i, leaf* l) noexcept {
+        const auto log2_groups = static_cast<std::uintptr_t>(std::countr_zero(l->group_count()));
+        entries()[i].store(reinterpret_cast<std::uintptr_t>(l) | log2_groups, std::memory_order_release);
+    }
 
     // Number of directory entries a leaf of local depth d spans.
     std::size_t span_of(const leaf* l) const noexcept {
@@ -83,10 +105,8 @@ public:
 private:
     explicit directory(unsigned depth) noexcept : global_depth(depth) {}
 
-    std::atomic<leaf*>* entries() noexcept { return reinterpret_cast<std::atomic<leaf*>*>(this + 1); }
-    const std::atomic<leaf*>* entries() const noexcept {
-        return reinterpret_cast<const std::atomic<leaf*>*>(this + 1);
-    }
+    entry* entries() noexcept { return reinterpret_cast<entry*>(this + 1); }
+    const entry* entries() const noexcept { return reinterpret_cast<const entry*>(this + 1); }
 };
 
 }  // namespace syncmap::detail

@@ -5,6 +5,13 @@
 // eight slots, one 64-bit word of control bytes per group (control_bytes.hpp), slots
 // holding the entries inline or pointers to nodes (entry_slot.hpp).
 //
+// Layout: one 64-byte-aligned allocation, [header | control words | slots]. The control
+// words of all groups are dense (a 16-group leaf's fit in two cache lines), apart from the
+// slots, so a lookup that misses, or probes past its first group, touches the slots only
+// where a control byte matches. A lookup needs nothing from the header: the directory
+// entry carries the group count (directory.hpp), and both arrays sit at offsets that
+// follow from it.
+//
 // Concurrency protocol
 //   - Writers hold `lock` for every store to a control word, a slot or a counter.
 //   - Readers take no lock. They load a control word (acquire), then the slots its bytes
@@ -46,23 +53,16 @@
 namespace syncmap::detail {
 
 template <class Slot>
-struct leaf_group {
-    std::atomic<std::uint64_t> ctrl{ctrl_all_empty};
-    Slot slots[group_width];
-};
-
-template <class Slot>
-class leaf {
+class alignas(64) leaf {
 public:
-    using group = leaf_group<Slot>;
     static constexpr std::uint32_t default_groups = 16;  // 128 slots
-    // Writers restructure a leaf once full + deleted slots reach 7/8 of its slots, so
-    // every probe sequence meets an empty slot and ends.
-    static constexpr std::uint32_t max_used_per_group = 7;
+    // Writers restructure a leaf once full + deleted slots reach 15/16 of its slots, so
+    // every probe sequence meets an empty slot and ends. (Probes stay short: a group of
+    // eight is full at that load with probability under 0.6, and leaves average about 60%.)
+    static constexpr std::uint32_t max_used_for(std::uint32_t groups) noexcept {
+        return groups * group_width / 16 * 15;
+    }
 
-    // First, so that rcu_retirable::reclaim finds it at the leaf's address: retiring a
-    // preserved copy then needs no retire-batch room (see sync_map::release_preserved).
-    rcu_retirable retirable;
     leaf_lock lock;
     // Set under `lock` when the leaf is unpublished; never cleared. A writer that locks a
     // dead leaf retries from the directory. Relaxed loads suffice under the lock (the
@@ -84,11 +84,17 @@ public:
     std::atomic<std::uint32_t> refs{1};
     void* garbage = nullptr;
 
+    // The header takes one cache line.
+    static constexpr std::size_t header_bytes = 64;
+
     static leaf* create(unsigned depth, std::uint64_t prefix, std::uint32_t groups) {
+        static_assert(sizeof(leaf) == header_bytes, "the header takes one cache line");
         void* raw = ::operator new(bytes_for(groups), std::align_val_t{alignof(leaf)});
         auto* l = new (raw) leaf(depth, prefix, groups);
-        group* g = l->groups();
-        for (std::uint32_t i = 0; i < groups; ++i) new (&g[i]) group();
+        std::atomic<std::uint64_t>* c = ctrl_words(l, groups - 1);
+        for (std::uint32_t i = 0; i < groups; ++i) new (&c[i]) std::atomic<std::uint64_t>(ctrl_all_empty);
+        Slot* s = slots(l, groups - 1);
+        for (std::uint32_t i = 0; i < groups * group_width; ++i) new (&s[i]) Slot();
         return l;
     }
 
@@ -100,13 +106,25 @@ public:
     }
 
     static constexpr std::size_t bytes_for(std::uint32_t groups) noexcept {
-        return sizeof(leaf) + std::size_t{groups} * sizeof(group);
+        return sizeof(leaf) + std::size_t{groups} * (sizeof(std::atomic<std::uint64_t>) + group_width * sizeof(Slot));
     }
 
-    group* groups() noexcept { return reinterpret_cast<group*>(this + 1); }
-    const group* groups() const noexcept { return reinterpret_cast<const group*>(this + 1); }
+    // The arrays, from the leaf's address and group mask alone (no header load).
+    static std::atomic<std::uint64_t>* ctrl_words(const leaf* l, std::uint32_t /*mask*/) noexcept {
+        return reinterpret_cast<std::atomic<std::uint64_t>*>(const_cast<leaf*>(l) + 1);
+    }
+    static Slot* slots(const leaf* l, std::uint32_t mask) noexcept {
+        return reinterpret_cast<Slot*>(ctrl_words(l, mask) + (std::size_t{mask} + 1));
+    }
+    std::atomic<std::uint64_t>& ctrl(std::uint32_t gi) noexcept { return ctrl_words(this, group_mask)[gi]; }
+    const std::atomic<std::uint64_t>& ctrl(std::uint32_t gi) const noexcept { return ctrl_words(this, group_mask)[gi]; }
+    Slot& slot(std::uint32_t gi, unsigned si) noexcept { return slots(this, group_mask)[gi * group_width + si]; }
+    const Slot& slot(std::uint32_t gi, unsigned si) const noexcept {
+        return slots(this, group_mask)[gi * group_width + si];
+    }
+
     std::uint32_t group_count() const noexcept { return group_mask + 1; }
-    std::uint32_t max_used() const noexcept { return group_count() * max_used_per_group; }
+    std::uint32_t max_used() const noexcept { return max_used_for(group_count()); }
     std::size_t byte_size() const noexcept { return bytes_for(group_count()); }
 
     // First hash past this leaf's interval; 0 when the interval reaches 2^64 - 1.
@@ -139,22 +157,28 @@ public:
     // holds, or nullptr. Readers and writers both use it; writers hold the lock.
     template <class Matches>
     const Slot* find(std::uint64_t hash, Matches&& matches) const {
+        return find(this, group_mask, hash, matches);
+    }
+    // The same, from the leaf's address and the group mask its directory entry carries.
+    template <class Matches>
+    static const Slot* find(const leaf* l, std::uint32_t mask, std::uint64_t hash, Matches&& matches) {
         const std::uint8_t h2 = h2_of(hash);
-        probe p(hash, group_mask);
+        const std::atomic<std::uint64_t>* ctrl = ctrl_words(l, mask);
+        const Slot* slot = slots(l, mask);
+        probe p(hash, mask);
         for (;;) {
-            const group& g = groups()[p.group()];
+            SYNCMAP_SCHEDULE_POINT();
             // acquire: pairs with the writer's release store of the control word, which
             // follows its stores to the slot, so a matching byte implies a written slot.
-            SYNCMAP_SCHEDULE_POINT();
-            const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
+            const std::uint64_t word = ctrl[p.group()].load(std::memory_order_acquire);
             SYNCMAP_SCHEDULE_POINT();
             for (slot_mask m = match_h2(word, h2); m; m.remove_lowest()) {
-                const Slot& s = g.slots[m.lowest()];
+                const Slot& s = slot[p.group() * group_width + m.lowest()];
                 if (matches(s)) return &s;
             }
             if (match_empty(word)) return nullptr;
             p.next();
-            if (p.steps() > group_mask) return nullptr;
+            if (p.steps() > mask) return nullptr;
         }
     }
 
@@ -175,10 +199,9 @@ public:
         position free_slot{0, 0, false};
         bool have_free = false;
         for (;;) {
-            const group& g = groups()[p.group()];
-            const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
+            const std::uint64_t word = ctrl(p.group()).load(std::memory_order_relaxed);
             for (slot_mask m = match_h2(word, h2); m; m.remove_lowest()) {
-                if (matches(g.slots[m.lowest()])) return {p.group(), m.lowest(), true};
+                if (matches(slot(p.group(), m.lowest()))) return {p.group(), m.lowest(), true};
             }
             if (!have_free) {
                 const slot_mask f = Slot::reuse_deleted ? match_empty_or_deleted(word) : match_empty(word);
@@ -192,17 +215,17 @@ public:
         }
     }
 
-    Slot& slot_at(position pos) noexcept { return groups()[pos.group].slots[pos.slot]; }
-    const Slot& slot_at(position pos) const noexcept { return groups()[pos.group].slots[pos.slot]; }
+    Slot& slot_at(position pos) noexcept { return slot(pos.group, pos.slot); }
+    const Slot& slot_at(position pos) const noexcept { return slot(pos.group, pos.slot); }
 
     // Under lock: publishes a free position found by locate(), whose slot the caller has
     // filled. release, after the slot stores: a reader that sees the byte sees the slot.
     void publish(position pos, std::uint64_t hash) noexcept {
-        group& g = groups()[pos.group];
-        const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
+        std::atomic<std::uint64_t>& c = ctrl(pos.group);
+        const std::uint64_t word = c.load(std::memory_order_relaxed);
         if (ctrl_at(word, pos.slot) == ctrl_empty) ++used;
         SYNCMAP_SCHEDULE_POINT();
-        g.ctrl.store(with_ctrl(word, pos.slot, h2_of(hash)), std::memory_order_release);
+        c.store(with_ctrl(word, pos.slot, h2_of(hash)), std::memory_order_release);
         SYNCMAP_SCHEDULE_POINT();
         add_live(1);
     }
@@ -210,10 +233,10 @@ public:
     // Under lock: turns a found position into a deleted slot. The slot's contents stay as
     // they are (an inline slot keeps its key and value; the caller empties a node slot).
     void mark_deleted(position pos) noexcept {
-        group& g = groups()[pos.group];
-        const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
+        std::atomic<std::uint64_t>& c = ctrl(pos.group);
+        const std::uint64_t word = c.load(std::memory_order_relaxed);
         SYNCMAP_SCHEDULE_POINT();
-        g.ctrl.store(with_ctrl(word, pos.slot, ctrl_deleted), std::memory_order_release);
+        c.store(with_ctrl(word, pos.slot, ctrl_deleted), std::memory_order_release);
         SYNCMAP_SCHEDULE_POINT();
         add_live(-1);
     }
@@ -223,10 +246,9 @@ public:
     template <class F>
     void for_each_full(F&& f) const {
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
-            const group& g = groups()[gi];
             SYNCMAP_SCHEDULE_POINT();
-            const std::uint64_t word = g.ctrl.load(std::memory_order_acquire);
-            for (slot_mask m = match_full(word); m; m.remove_lowest()) f(g.slots[m.lowest()]);
+            const std::uint64_t word = ctrl(gi).load(std::memory_order_acquire);
+            for (slot_mask m = match_full(word); m; m.remove_lowest()) f(slot(gi, m.lowest()));
         }
     }
 
@@ -234,7 +256,7 @@ public:
     template <class F>
     void for_each_position(F&& f) {
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
-            const std::uint64_t word = groups()[gi].ctrl.load(std::memory_order_relaxed);
+            const std::uint64_t word = ctrl(gi).load(std::memory_order_relaxed);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) {
                 const position pos{gi, m.lowest(), true};
                 f(pos, slot_at(pos));
@@ -247,13 +269,13 @@ public:
     Slot& build_slot(std::uint64_t hash) noexcept {
         probe p(hash, group_mask);
         for (;;) {
-            group& g = groups()[p.group()];
-            const std::uint64_t word = g.ctrl.load(std::memory_order_relaxed);
+            std::atomic<std::uint64_t>& c = ctrl(p.group());
+            const std::uint64_t word = c.load(std::memory_order_relaxed);
             if (slot_mask f = match_empty(word)) {
-                g.ctrl.store(with_ctrl(word, f.lowest(), h2_of(hash)), std::memory_order_relaxed);
+                c.store(with_ctrl(word, f.lowest(), h2_of(hash)), std::memory_order_relaxed);
                 ++used;
                 add_live(1);
-                return g.slots[f.lowest()];
+                return slot(p.group(), f.lowest());
             }
             p.next();
         }
@@ -266,14 +288,12 @@ public:
     leaf* clone(OnCopy&& on_copy) const {
         leaf* c = create(depth, prefix, group_count());
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
-            const group& from = groups()[gi];
-            group& to = c->groups()[gi];
-            const std::uint64_t word = from.ctrl.load(std::memory_order_relaxed);
+            const std::uint64_t word = ctrl(gi).load(std::memory_order_relaxed);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) {
-                to.slots[m.lowest()].copy_from(from.slots[m.lowest()]);
-                on_copy(from.slots[m.lowest()]);
+                c->slot(gi, m.lowest()).copy_from(slot(gi, m.lowest()));
+                on_copy(slot(gi, m.lowest()));
             }
-            to.ctrl.store(word, std::memory_order_relaxed);
+            c->ctrl(gi).store(word, std::memory_order_relaxed);
         }
         c->used = used;
         c->live.store(live.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -312,9 +332,9 @@ public:
     std::uint32_t max_probe_groups(HashOf&& hash_of) const {
         std::uint32_t worst = 0;
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
-            const std::uint64_t word = groups()[gi].ctrl.load(std::memory_order_acquire);
+            const std::uint64_t word = ctrl(gi).load(std::memory_order_acquire);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) {
-                probe p(hash_of(groups()[gi].slots[m.lowest()]), group_mask);
+                probe p(hash_of(slot(gi, m.lowest())), group_mask);
                 std::uint32_t steps = 1;
                 while (p.group() != gi && steps <= group_mask) {
                     p.next();
