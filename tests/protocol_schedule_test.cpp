@@ -3,14 +3,18 @@
 // SYNCMAP_SCHEDULE_POINT() (schedule_point.hpp) sits between the shared-memory steps of
 // the protocol: control-word and slot loads and stores, the copy-on-write link and the
 // written_at stamp, state_at and the unchanged_since re-check. This test defines it to
-// hand a baton between real threads (protocol_schedule.hpp): a writer thread and one or
-// two reader threads run on one real sync_map (fixed seed; at most five keys, so one leaf,
-// or a constant hash so that every key also probes the same group), and at every point a
-// strategy picks which thread goes on. Each execution is sequentially consistent and
-// reproducible from its choices. Two strategies:
-//   - exhaustive DFS over every schedule with at most 2 preemptions (3 for the small
-//     scenarios), for the two-thread scenarios;
-//   - seeded PCT (randomized priorities, depth 3) for the three-thread scenarios.
+// hand a baton between real threads (protocol_schedule.hpp): one writer thread and one
+// or two reader threads run on one real sync_map (fixed seed, at most nine keys, so the
+// map's single leaf never restructures; some scenarios use a constant hash so that every
+// key probes the same group with the same h2 byte), and at every point a strategy picks
+// which thread goes on. Each execution is sequentially consistent and reproducible from
+// its choices. Two strategies:
+//   - exhaustive DFS over every schedule with at most 3 preemptions (2 in sanitizer
+//     builds), for the two-thread scenarios: every schedule of the bound, none sampled;
+//   - seeded PCT (random priorities, depth 3), 3000 schedules per scenario and storage
+//     (1000 in sanitizer builds), for the three-thread scenarios.
+// Both storages throughout: sync_map<u64, u64> keeps entries inline, storage::nodes puts
+// them behind node pointers.
 //
 // What each execution checks (every operation is stamped with the event clock at its
 // start and end; the writer is one thread, so each key's states are a sequence):
@@ -23,24 +27,36 @@
 //                    contents, whatever the writer does meanwhile (preserving a copy of the
 //                    leaf in the middle of the read).
 //
-// The test bites. Each break below was made in include/ by hand, one at a time, and the
-// listed scenarios failed (then the break was reverted):
+// The test bites. Each break below was made by hand in include/, one at a time, and the
+// scenarios listed failed (scenario/storage, as printed; then the break was reverted):
 //   (a) inline insert_at publishes the control byte before fill() writes key and value
-//       -> insert_vs_load/inline (load(4) returned an unwritten value 0),
-//          erase_reinsert_vs_range/inline (range visited a key never stored), and the PCT
-//          live scenario/inline.
+//       -> insert_vs_load, erase_reinsert_vs_load, erase_reinsert_vs_range, collide_vs_range,
+//          collide_erase_insert_vs_load, collide_full_group_vs_range/_vs_load (all inline),
+//          live_3threads inline and inl-col: a load or a range met the unwritten value 0.
 //   (b) read_leaf without the unchanged_since re-check
-//       -> snapshot_load, snapshot_range, snapshot_iterate (inline and nodes): the
-//          snapshot read a value written after it.
-//   (c) written_at stamped after the slot stores instead of before
-//       -> snapshot_load, snapshot_range, snapshot_iterate (inline and nodes).
+//       -> snapshot_load, snapshot_range, snapshot_iterate, collide_snapshot_load,
+//          snapshot_chain_load, snapshot_chain_range, snapshot_3threads (inline and nodes):
+//          the snapshot saw a write made after it.
+//   (c) written_at stamped after the slot stores instead of before them
+//       -> the same seven snapshot scenarios, inline and nodes.
+//   (c') the copy linked (`before`) after written_at is stamped
+//       -> snapshot_load crashes (state_at follows a null `before`); the crash handler
+//          names the scenario and schedule.
 //   (d) inline_slot::reuse_deleted = true (an erased inline slot reused for another key)
-//       -> collide_erase_insert_vs_load/inline: load(1) matched key 1, then read key 5's
-//          value.
+//       -> collide_erase_insert_vs_load, collide_vs_range, collide_full_group_vs_range,
+//          collide_full_group_vs_load (inline), live_3threads inl-col: load(1) matched key
+//          1's slot, then read key 5's value.
 //   (e) node-slot match by hash only (no key comparison) in find_in / visit_in
-//       -> collide_erase_insert_vs_load/nodes, collide_vs_range/nodes and
-//          collide_snapshot_load/nodes (another key's value with an equal hash).
-// (Exact counts: see the report printed by each test.)
+//       -> collide_erase_insert_vs_load, collide_snapshot_load, collide_full_group_vs_load
+//          (nodes), live_3threads nod-col: another key's value under an equal hash (this
+//          one shows without any preemption: with equal full hashes the key comparison is
+//          the only check).
+//   (f) range without its duplicate removal (collect's may_repeat forced false)
+//       -> collide_full_group_vs_range, inline and nodes: key 1 visited twice.
+//   (g) read_leaf re-reads the live leaf, not state_at's copy, after a failed re-check
+//       -> the seven snapshot scenarios, inline and nodes.
+// Weakening a memory order (acquire to relaxed, dropping the fence) is out of reach of any
+// sequentially consistent scheduler; TSan runs this test in CI for that.
 
 #include "protocol_schedule.hpp"
 
