@@ -330,6 +330,7 @@ std::string execute(const scenario& sc, proto::strategy& strategy, proto::worker
         if (id == 0) {
             for (const write_op& w : sc.writes) {
                 write_record rec{w.key, baton.tick(), 0, std::nullopt};
+                proto::schedule_point();  // see below
                 if (w.kind == write_kind::store) {
                     map.store(w.key, w.val);
                     rec.after = w.val;
@@ -343,6 +344,10 @@ std::string execute(const scenario& sc, proto::strategy& strategy, proto::worker
             for (const read_op& op : sc.readers[static_cast<std::size_t>(id - 1)]) {
                 read_record rec{op, 0, 0, std::nullopt, {}};
                 rec.start = baton.tick();
+                // A point at the start of each operation: otherwise an operation's first
+                // steps (up to its first point inside syncmap) would run glued to the end
+                // of the thread's previous operation.
+                proto::schedule_point();
                 const auto& snap = snaps[op.snap];
                 switch (op.kind) {
                 case read_kind::load: rec.found = map.load(op.key); break;
@@ -513,6 +518,10 @@ TEST(ProtocolSchedule, InsertVsLoad) {
 
 TEST(ProtocolSchedule, UpdateVsLoad) {
     dfs_both({"update_vs_load", three(), false, {}, {store(1, 2), store(1, 3)}, {{load(1), load(2)}}}, bound);
+}
+
+TEST(ProtocolSchedule, UpdateVsRange) {
+    dfs_both({"update_vs_range", three(), false, {}, {store(1, 2), store(3, 2), store(1, 3)}, {{range}}}, bound);
 }
 
 TEST(ProtocolSchedule, EraseReinsertVsLoad) {
