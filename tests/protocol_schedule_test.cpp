@@ -67,6 +67,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <signal.h>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -377,24 +378,34 @@ std::string execute(const scenario& sc, proto::strategy& strategy, proto::worker
 
 // A crash inside a schedule (a broken protocol may follow a null pointer) names the
 // scenario and the schedule before the process dies.
+// The handler then puts the previous one (a sanitizer's, or the default) back and
+// returns: the faulting access runs again and the previous handler reports it as usual.
 const char* crash_scenario = nullptr;
 proto::strategy* crash_strategy = nullptr;
+struct sigaction previous_segv {};
+struct sigaction previous_bus {};
 
 extern "C" void on_crash(int sig) {
     if (crash_scenario != nullptr && crash_strategy != nullptr) {
         std::fprintf(stderr, "protocol_schedule: signal %d in scenario %s (%s)\n", sig, crash_scenario,
                      crash_strategy->describe().c_str());
     }
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
+    sigaction(sig, sig == SIGSEGV ? &previous_segv : &previous_bus, nullptr);
 }
 
 struct crash_report {
     crash_report(const std::string& name, proto::strategy& s) {
         crash_scenario = name.c_str();
         crash_strategy = &s;
-        std::signal(SIGSEGV, on_crash);
-        std::signal(SIGBUS, on_crash);
+        static const bool installed = [] {
+            struct sigaction action {};
+            action.sa_handler = on_crash;
+            sigemptyset(&action.sa_mask);
+            sigaction(SIGSEGV, &action, &previous_segv);
+            sigaction(SIGBUS, &action, &previous_bus);
+            return true;
+        }();
+        (void)installed;
     }
     ~crash_report() {
         crash_scenario = nullptr;
