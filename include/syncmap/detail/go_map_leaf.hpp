@@ -61,9 +61,11 @@ constexpr std::uint32_t go_leaf_max_load(std::uint32_t capacity) noexcept {
 }
 
 // Smallest leaf capacity (a power of two) that holds `entries` with room for one more.
+// Stops at 2^31 slots rather than wrapping round to 0 and looping forever on a count no
+// leaf can hold (a `used` counter torn by racing writers; go_map::rebuild rejects those).
 constexpr std::uint32_t go_leaf_capacity_for(std::size_t entries) noexcept {
     std::uint32_t capacity = go_leaf_min_slots;
-    while (go_leaf_max_load(capacity) <= entries) {
+    while (capacity < (std::uint32_t{1} << 31) && go_leaf_max_load(capacity) <= entries) {
         capacity *= 2;
     }
     return capacity;
