@@ -636,6 +636,42 @@ private:
         return live == l && live->born_version <= version;
     }
 
+    // The live entry of slot `slot` of a retired leaf a pass is following, or null if it is
+    // gone: a lookup of its key (Go's grownKeyElem), or, for a key not equal to itself
+    // (NaN), which no lookup finds, the chain of forwards recorded when the leaf and its
+    // successors were rebuilt (go_leaf::forwards). Go returns such an entry from its old
+    // table instead; go_map's old tables gave their values away, and the entry stays
+    // reachable for erase(it) this way.
+    value_type* resolve_frozen(leaf* frozen, std::uint32_t slot) const {
+        const K& key = ops::slot(ops::base(frozen), slot)->first;
+        if (value_type* live = lookup(key, hash_of(key), detail::go_msg_iterate)) {
+            return live;
+        }
+        leaf* l = frozen;
+        std::uint32_t s = slot;
+        while (l->forwards != nullptr && l->forwards[s].leaf != nullptr) {
+            const detail::go_forward f = l->forwards[s];
+            if (f.leaf->born_version <= l->born_version || f.slot >= f.leaf->capacity) [[unlikely]] {
+                detail::go_map_fatal(detail::go_msg_iterate);  // forwards only lead to newer leaves
+            }
+            l = f.leaf;
+            s = f.slot;
+            if (!l->retired) {
+                // Still there, unless erased since (through an iterator: nothing else reaches
+                // it). A slot refilled since holds a new entry: yielded only if it is also a
+                // key no lookup finds, which no other forward or lookup leads to.
+                unsigned char* b = ops::base(l);
+                if (detail::ctrl_at(ops::ctrl(b, s / detail::group_width), s % detail::group_width) >=
+                    detail::ctrl_empty) {
+                    return nullptr;
+                }
+                value_type* e = ops::slot(b, s);
+                return eq_(e->first, e->first) ? nullptr : e;
+            }
+        }
+        return nullptr;
+    }
+
     static iterator to_mutable(const_iterator&& it) noexcept {
         iterator out;
         out.take(it);
@@ -952,11 +988,15 @@ private:
         }
         // A pinned leaf will be followed by a pass, which needs its keys: they are copied.
         const bool keep_keys = ops::pinned(old);
+        // ... and where its NaN keys went, which it cannot look up (before any allocation:
+        // the comparison may throw).
+        std::unique_ptr<detail::go_forward[]> forwards = keep_keys ? irreflexive_slots(old) : nullptr;
         const bool nothrow_transfer = hash_nothrow && value_nothrow_move &&
                                       (keep_keys ? std::is_nothrow_copy_constructible_v<K>
                                                  : std::is_nothrow_move_constructible_v<K>);
         if (k == 0 && nothrow_transfer) {
-            regrow(old, std::max(min_capacity, detail::go_leaf_capacity_for(old->used)), keep_keys);
+            regrow(old, std::max(min_capacity, detail::go_leaf_capacity_for(old->used)), keep_keys,
+                   std::move(forwards));
             return;
         }
         const unsigned depth = old->local_depth;
@@ -1015,7 +1055,7 @@ private:
         }
 
         // 4. Move or copy the entries across (the only step that may throw after allocating).
-        transfer(old, cells.get(), n, batch, depth, k, keep_keys);
+        transfer(old, cells.get(), n, batch, depth, k, keep_keys, forwards.get());
         for (std::size_t j = 0; j < children; ++j) {
             batch[j]->used = counts[j];
             batch[j]->growth_left -= counts[j];
@@ -1031,12 +1071,12 @@ private:
             std::fill_n(dir_ + first + j * span, span, entry_for(batch[j]));
         }
         batch.release();
-        retire(old);
+        retire(old, std::move(forwards));
     }
 
     // The common growth: one leaf into one bigger (or tombstone-free) leaf, when nothing can
     // throw after the allocation, in a single pass.
-    void regrow(leaf* old, std::uint32_t capacity, bool keep_keys) {
+    void regrow(leaf* old, std::uint32_t capacity, bool keep_keys, std::unique_ptr<detail::go_forward[]> forwards) {
         leaf_batch batch;  // frees the new leaf if the filler's allocation throws
         leaf* fresh = allocate_into(batch, capacity, old->local_depth, old->prefix, layout_version_ + 1);
         leaf_filler filler(fresh);
@@ -1046,7 +1086,11 @@ private:
         std::uint32_t placed = 0;
         ops::for_each_full(old, [&](std::uint32_t s) {
             value_type& src = *ops::slot(from, s);
-            place(ops::slot(to, filler.place(hash_of(src.first))), src, !keep_keys);
+            const std::uint32_t t = filler.place(hash_of(src.first));
+            place(ops::slot(to, t), src, !keep_keys);
+            if (forwards && forwards[s].leaf != nullptr) {
+                forwards[s] = {fresh, t};
+            }
             ++placed;
         });
         if (placed != old->used) [[unlikely]] {
@@ -1056,7 +1100,32 @@ private:
         fresh->growth_left -= old->used;
         const std::size_t first = dir_index(old->prefix);
         std::fill_n(dir_ + first, std::size_t{1} << (global_depth_ - old->local_depth), entry_for(fresh));
-        retire(old);
+        retire(old, std::move(forwards));
+    }
+
+    // Keys that may not equal themselves: floating point, or anything under a user's
+    // comparison. Integers, enums and pointers under std::equal_to always do.
+    static constexpr bool keys_reflexive =
+        (std::is_integral_v<K> || std::is_enum_v<K> || std::is_pointer_v<K>) &&
+        (std::is_same_v<KeyEqual, std::equal_to<K>> || std::is_same_v<KeyEqual, std::equal_to<>>);
+
+    // For a pinned leaf about to be rebuilt: a forward table marking (leaf = old) the slots
+    // whose key is not equal to itself, or null if there is none (the common case).
+    std::unique_ptr<detail::go_forward[]> irreflexive_slots(leaf* old) const {
+        std::unique_ptr<detail::go_forward[]> forwards;
+        if constexpr (!keys_reflexive) {
+            const unsigned char* from = ops::base(old);
+            ops::for_each_full(old, [&](std::uint32_t s) {
+                const K& key = ops::slot(from, s)->first;
+                if (!eq_(key, key)) {
+                    if (!forwards) {
+                        forwards.reset(new detail::go_forward[old->capacity]());
+                    }
+                    forwards[s].leaf = old;
+                }
+            });
+        }
+        return forwards;
     }
 
     // Builds a relocated copy of `src` at `dst`. Moving out of the const key of a slot
@@ -1078,14 +1147,23 @@ private:
         }
     }
 
-    void retire(leaf* old) noexcept {
+    void retire(leaf* old, std::unique_ptr<detail::go_forward[]> forwards = nullptr) noexcept {
         ++layout_version_;  // unpinned positions and passes notice the change (G1)
         old->retired = true;
+        if (forwards) {
+            // The leaves the NaN entries went to stay allocated while `old` does.
+            for (std::uint32_t s = 0; s < old->capacity; ++s) {
+                if (forwards[s].leaf != nullptr) {
+                    ops::pin(forwards[s].leaf);
+                }
+            }
+            old->forwards = forwards.release();
+        }
         ops::release(old);  // freed now unless a pass pins it and will follow it
     }
 
     void transfer(leaf* old, std::uint64_t* cells, std::uint32_t n, leaf_batch& batch, unsigned depth, unsigned k,
-                  bool keep_keys) {
+                  bool keep_keys, detail::go_forward* forwards) {
         unsigned char* const from = ops::base(old);
         // Keys move only when nothing in the transfer can throw, so a rollback never has to
         // put a key back.
@@ -1105,6 +1183,9 @@ private:
                 const std::size_t j = child_of(h, depth, k);
                 const std::uint32_t t = fillers[j].place(h);
                 place(ops::slot(fillers[j].base(), t), *ops::slot(from, s), move_keys);
+                if (forwards != nullptr && forwards[s].leaf != nullptr) {
+                    forwards[s] = {batch[j], t};
+                }
                 cells[done] = (static_cast<std::uint64_t>(j) << 32) | t;
                 ++done;
             });
@@ -1581,11 +1662,11 @@ public:
                 return;  // cleared: the pass is over
             }
             if (following_) {
-                value_type* frozen = ops::slot(ops::base(leaf_), (next_ - 1 + offset_) & (leaf_->capacity - 1));
-                value_type* live = map_->lookup(frozen->first, map_->hash_of(frozen->first), detail::go_msg_iterate);
+                const std::uint32_t slot = (next_ - 1 + offset_) & (leaf_->capacity - 1);
+                value_type* live = map_->resolve_frozen(leaf_, slot);
                 // If the entry was erased meanwhile, dereferencing is a precondition
                 // violation; keep a non-null entry so the pass does not look finished.
-                entry_ = live != nullptr ? live : frozen;
+                entry_ = live != nullptr ? live : ops::slot(ops::base(leaf_), slot);
             }
         }
 
@@ -1665,7 +1746,7 @@ public:
                 }
                 // Following a retired leaf: its slot order decides which keys remain, the
                 // live map decides whether each still exists and with which value.
-                if (value_type* live = map_->lookup(s->first, map_->hash_of(s->first), detail::go_msg_iterate)) {
+                if (value_type* live = map_->resolve_frozen(leaf_, real + step)) {
                     entry_ = live;
                     return true;
                 }
