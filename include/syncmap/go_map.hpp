@@ -307,8 +307,11 @@ public:
     // unchanged (values need a non-throwing move or a copy constructor for that, as in std).
     // The returned iterator is a position at the entry.
 
-    V& operator[](const K& key) { return emplace_key(key).slot->second; }
-    V& operator[](K&& key) { return emplace_key(std::move(key)).slot->second; }
+    // Go's m[k] = v: for a floating-point key already present, the key given replaces the
+    // stored one too (equal is not identical: -0.0 over +0.0), as Go's mapassign does; so
+    // does insert_or_assign. try_emplace, insert and emplace leave a present entry alone.
+    V& operator[](const K& key) { return subscript_key(key).slot->second; }
+    V& operator[](K&& key) { return subscript_key(std::move(key)).slot->second; }
 
     template <class... Args>
     std::pair<iterator, bool> try_emplace(const K& key, Args&&... args) {
@@ -765,7 +768,31 @@ private:
                 std::construct_at(s, std::piecewise_construct, std::forward_as_tuple(std::forward<KArg>(key)),
                                   std::forward_as_tuple(std::forward<M>(value)));
             },
-            [&](value_type* s) { s->second = std::forward<M>(value); });
+            [&](value_type* s) {
+                s->second = std::forward<M>(value);
+                replace_key(s, key);  // after the value: if assigning it throws, nothing changed
+            });
+    }
+
+    template <class KArg>
+    slot_ref subscript_key(KArg&& key) {
+        return find_or_construct(
+            key,
+            [&](value_type* s) {
+                std::construct_at(s, std::piecewise_construct, std::forward_as_tuple(std::forward<KArg>(key)),
+                                  std::forward_as_tuple());
+            },
+            [&](value_type* s) { replace_key(s, key); });
+    }
+
+    // Go's key update on assignment (mapassign's needkeyupdate), for the keys where equal
+    // does not mean identical under std::equal_to: floating point (+0.0 and -0.0). The hash
+    // and control byte stay valid, since equal keys hash alike. Strings need no update
+    // here: equal std::strings hold the same characters (Go updates them to share memory).
+    static void replace_key(value_type* s, const K& key) noexcept {
+        if constexpr (std::is_floating_point_v<K>) {
+            std::construct_at(const_cast<K*>(&s->first), key);
+        }
     }
 
     template <class A, class B>
