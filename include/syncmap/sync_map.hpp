@@ -119,7 +119,7 @@ public:
     // reproducible.
     explicit sync_map(std::uint64_t seed, const Hash& hash = Hash(), const KeyEqual& equal = KeyEqual())
         : seed_(seed),
-          tag_(static_cast<std::uint32_t>(detail::mix64(seed ^ 0x7a6b5c4d3e2f1011ULL) >> 32)),
+          tag_(map_tag(seed)),
           hash_(hash),
           equal_(equal) {
         std::unique_ptr<generation> gen(new generation);
@@ -408,6 +408,12 @@ public:
     }
 
 private:
+    // The tag of this map's cursors: never 0, the tag of no map (cursor.hpp, C5).
+    static std::uint32_t map_tag(std::uint64_t seed) noexcept {
+        const auto t = static_cast<std::uint32_t>(detail::mix64(seed ^ 0x7a6b5c4d3e2f1011ULL) >> 32);
+        return t != 0 ? t : 0x5a5a5a5au;
+    }
+
     // ---- Generations: what clear() leaves behind for the snapshots taken before it ------
 
     // A tree unpublished by clear(): its directory and its leaves, with what they hold.
