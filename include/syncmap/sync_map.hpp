@@ -119,7 +119,7 @@ public:
     // reproducible.
     explicit sync_map(std::uint64_t seed, const Hash& hash = Hash(), const KeyEqual& equal = KeyEqual())
         : seed_(seed),
-          tag_(static_cast<std::uint32_t>(detail::mix64(seed ^ 0x7a6b5c4d3e2f1011ULL) >> 32)),
+          tag_(map_tag(seed)),
           hash_(hash),
           equal_(equal) {
         std::unique_ptr<generation> gen(new generation);
@@ -408,6 +408,12 @@ public:
     }
 
 private:
+    // The tag of this map's cursors: never 0, the tag of no map (cursor.hpp, C5).
+    static std::uint32_t map_tag(std::uint64_t seed) noexcept {
+        const auto t = static_cast<std::uint32_t>(detail::mix64(seed ^ 0x7a6b5c4d3e2f1011ULL) >> 32);
+        return t != 0 ? t : 0x5a5a5a5au;
+    }
+
     // ---- Generations: what clear() leaves behind for the snapshots taken before it ------
 
     // A tree unpublished by clear(): its directory and its leaves, with what they hold.
@@ -970,7 +976,9 @@ private:
     // ---- Traversal engine --------------------------------------------------------------
 
     // Fills `out` with the entries of leaf `l`, as `view` sees it, whose hash is at or past
-    // `position`, each key once, sorted by (hash, tie-break) if `sorted`; returns the end of
+    // `position`, each key once, sorted by (hash, tie-break) if `sorted`; `cut_possible`
+    // says whether the caller may cut the batch by hash (a chunk): if not, and `hashed` is
+    // given, inline entries may be left without their hashes (*hashed = false); returns the end of
     // the interval read (a preserved copy read for a snapshot may span more than `l`). Each
     // slot is read once, without a lock and without retrying (a retry loop could starve
     // under churn). In the live view, a key erased and re-inserted into another slot while
@@ -982,7 +990,8 @@ private:
     static void shrink(std::vector<entry_type>& b, std::size_t n) noexcept { b.resize(n); }
 
     template <class View, class Out>
-    std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out) const {
+    std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out,
+                          bool cut_possible = true, bool* hashed = nullptr) const {
         bool may_repeat = false;
         const leaf* x = read_leaf(view, l, [&](const leaf* state) {
             out.clear();
@@ -1013,10 +1022,17 @@ private:
                 may_repeat = before != after || detail::leaf_lock::is_locked(before);
             }
         });
-        // Keep what is at or past the position.
+        // Keep what is at or past the position. Inline entries get their hashes here, unless
+        // nothing needs them: a whole leaf offered in slot order, without a chunk to cut.
         std::size_t kept = 0;
+        if constexpr (inline_storage) {
+            if (!sorted && !may_repeat && !cut_possible && position <= x->interval_begin() && hashed != nullptr) {
+                *hashed = false;
+                return x->interval_end();
+            }
+            hash_entries(out);
+        }
         for (entry_type& e : out) {
-            if constexpr (inline_storage) e.hash = hash_of(e.key);
             if (entry_hash(e) >= position) out[kept++] = e;
         }
         shrink(out, kept);
@@ -1038,6 +1054,21 @@ private:
             shrink(out, kept);
         }
         return x->interval_end();
+    }
+
+    // Computes the hashes of inline entries collected without them.
+    template <class Out>
+    void hash_entries(Out& out) const {
+        if constexpr (inline_storage) {
+            for (entry_type& e : out) e.hash = hash_of(e.key);
+        }
+    }
+
+    // Starts loading a leaf's header, control words and first slots (no effect on
+    // correctness: the leaf is read again, with the usual loads, when its turn comes).
+    static void prefetch_leaf(const leaf* l) noexcept {
+        const char* p = reinterpret_cast<const char*>(l);
+        for (std::size_t offset = 0; offset < 1024; offset += 64) __builtin_prefetch(p + offset);
     }
 
     template <class F>
@@ -1105,12 +1136,20 @@ private:
                 return finish(cursor::make(tag, position, false));
             }
             ++leaves;
-            std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch);
+            const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
+            // A cut needs hashes; expect one only if the leaf may not fit (live is a relaxed
+            // count: if it was stale, the hashes are computed below after all).
+            bool hashed = true;
+            std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch,
+                                         l->live.load(std::memory_order_relaxed) > room, &hashed);
             std::size_t count = batch.size();
             bool done = next == 0;  // the leaf reaches the top of the hash space
+            // The next leaf sits elsewhere in memory: start fetching it while this one's
+            // entries go to the callback.
+            if (!done) prefetch_leaf(view.dir()->leaf_for(next));
             bool partial = false;
-            const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
             if (count > room) {
+                if (!hashed) hash_entries(batch);
                 std::size_t cut = room;
                 std::uint64_t cut_hash;
                 if (order == leaf_order::sorted) {

@@ -56,8 +56,9 @@ public:
 
     std::size_t size() const noexcept { return std::size_t{1} << global_depth; }
 
+    // The top global_depth bits (none when the depth is 0), without a branch.
     std::size_t index_of(std::uint64_t hash) const noexcept {
-        return global_depth == 0 ? 0 : static_cast<std::size_t>(hash >> (64 - global_depth));
+        return static_cast<std::size_t>((hash >> 1) >> (63 - global_depth));
     }
 
     // acquire: pairs with the release store that published the leaf, so its header and
