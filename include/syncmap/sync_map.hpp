@@ -516,6 +516,7 @@ private:
         } else {
             // acquire: pairs with link_copy's release store of written_at (the link to the
             // copy is visible with it).
+            SYNCMAP_SCHEDULE_POINT();
             const std::uint64_t seen = l->written_at.load(std::memory_order_acquire);
             if (seen <= view.at) {
                 read(l);
@@ -1000,6 +1001,7 @@ private:
                 std::uint32_t order = 0;
                 for (std::uint32_t gi = 0; gi <= state->group_mask; ++gi) {
                     // acquire: the slots of full bytes were written before the byte.
+                    SYNCMAP_SCHEDULE_POINT();
                     const std::uint64_t word = state->ctrl(gi).load(std::memory_order_acquire);
                     for (detail::slot_mask m = detail::match_full(word); m; m.remove_lowest()) {
                         const slot_type& s = state->slot(gi, m.lowest());
