@@ -382,7 +382,7 @@ TEST(CursorPause, APausedPassPinsNothingAndBlocksNoOne) {
     cursor c = m.scan({}, 777, take);
     c = m.scan(c, 777, take);
     ASSERT_FALSE(c.done());
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "scan() returned inside an RCU read-side section";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "scan() returned inside an RCU read-side section";
     // Paused: other threads overwrite every key many times, insert (splits retire leaves and
     // directories) and erase keys outside 0..n-1. They all finish: the pass blocks no one.
     const std::size_t rounds = iterations(8);

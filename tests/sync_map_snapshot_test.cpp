@@ -668,9 +668,9 @@ TEST(SnapshotIteration, NothingIsPinnedBetweenIncrements) {
     for (std::uint64_t i = 0; i < 4000; ++i) m.store(i, i);
     const auto s = m.snapshot();
     auto it = s.begin();
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "begin() left an RCU read-side section open";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "begin() left an RCU read-side section open";
     for (int i = 0; i < 1000; ++i) ++it;
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "an increment left an RCU read-side section open";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "an increment left an RCU read-side section open";
     const std::uint64_t at = (*it).first;
     // With the iterator parked mid-way: overwrite every key twice. The first overwrite's
     // versions are kept (the snapshot needs what they replaced), the second's are retired,
