@@ -51,6 +51,7 @@ bench: deps build/bench/build.ninja
 	build/bench/bench/syncmap-bench
 	build/bench/bench/syncmap-memory
 	build/bench/bench/syncmap-traversal-bench
+	build/bench/bench/syncmap-rcu-bench
 	if [ -x build/bench/bench/go_map-bench ]; then build/bench/bench/go_map-bench; fi
 
 examples: deps build/release/build.ninja
