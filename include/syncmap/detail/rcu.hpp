@@ -48,10 +48,11 @@
 //   thread is still inside a read-side section (parked in a callback, say), what it may
 //   use stays unreclaimed, reachable from the queue, and the process exits anyway.
 //
-// ThreadSanitizer cannot see membarrier. In TSan builds readers take the fence path and
-// enter with a seq_cst store; leaving is a release store and the reclaimer reads every
-// word with acquire before it frees, so TSan sees each reader's accesses happen before
-// the free. Batches travel through release/acquire atomics. No annotation is needed.
+// ThreadSanitizer cannot see membarrier and supports no fences. In TSan builds readers
+// enter with a seq_cst store and the reclaimer publishes the counter with one (each a full
+// barrier in hardware); leaving is a release store and the reclaimer reads every word
+// with acquire before it frees, so TSan sees each reader's accesses happen before the
+// free. Batches travel through release/acquire atomics. No annotation is needed.
 #pragma once
 
 #include <atomic>
@@ -236,12 +237,19 @@ inline rcu_record& rcu_this_thread() noexcept {
         // its own: membarrier makes it visible before the reclaimer scans, or makes
         // this section's loads come after the unlink.
         const std::uint64_t c = rcu_globals.counter.load(std::memory_order_acquire);
-        r->word.store(c, rcu_tsan ? std::memory_order_seq_cst : std::memory_order_relaxed);
-        // The section's loads must not be hoisted above the store by the compiler; the CPU
-        // may still do so, which the grace period's membarrier accounts for.
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-        if (rcu_tsan || rcu_globals.reader_fence.load(std::memory_order_relaxed)) [[unlikely]]
-            std::atomic_thread_fence(std::memory_order_seq_cst);  // no membarrier: StoreLoad here
+        if constexpr (rcu_tsan) {
+            // TSan supports no fences: a seq_cst store (a full barrier in hardware: xchg on
+            // x86, stlr before the section's ldar on arm64) orders the section's loads,
+            // and is a release TSan sees (with the grace period's acquire loads).
+            r->word.store(c, std::memory_order_seq_cst);
+        } else {
+            r->word.store(c, std::memory_order_relaxed);
+            // The section's loads must not be hoisted above the store by the compiler; the
+            // CPU may still do so, which the grace period's membarrier accounts for.
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+            if (rcu_globals.reader_fence.load(std::memory_order_relaxed)) [[unlikely]]
+                std::atomic_thread_fence(std::memory_order_seq_cst);  // no membarrier: StoreLoad here
+        }
     }
     return r;
 }

@@ -208,20 +208,22 @@ inline void rcu_grace_period() noexcept {
     // Only this thread writes the counter. Release: a reader that loads the new value
     // (acquire) sees every unlink that preceded this grace period, so it cannot hold what
     // we are about to free, and we need not wait for it.
+    // (Under TSan, seq_cst: with the readers' seq_cst stores it replaces the fences below.)
     const std::uint64_t target = rcu_globals.counter.load(std::memory_order_relaxed) + 1;
-    rcu_globals.counter.store(target, std::memory_order_release);
+    rcu_globals.counter.store(target, rcu_tsan ? std::memory_order_seq_cst : std::memory_order_release);
     // StoreLoad against every reader: after membarrier, a reader's word store is visible
     // to the scan below, or that reader's section runs entirely after this point (and so
     // sees the unlinks and the new counter).
     if (rcu_cold.use_membarrier && rcu_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
         rcu_fatal("membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed after registration");
-    // Pairs with the readers' fences when membarrier is unavailable (or under TSan).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Pairs with the readers' fences when membarrier is unavailable.
+    if constexpr (!rcu_tsan) std::atomic_thread_fence(std::memory_order_seq_cst);
     for (rcu_record* r = rcu_registry.load(std::memory_order_acquire); r != nullptr; r = r->next) {
         for (unsigned round = 0;; ++round) {
             // Acquire: pairs with the release store of 0 when the reader leaves, so its
-            // section's loads happen before the frees that follow.
-            const std::uint64_t w = r->word.load(std::memory_order_acquire);
+            // section's loads happen before the frees that follow. (seq_cst under TSan, for
+            // the store-load pairing with the readers' seq_cst stores.)
+            const std::uint64_t w = r->word.load(rcu_tsan ? std::memory_order_seq_cst : std::memory_order_acquire);
             if (w == 0 || w == target) break;
             rcu_backoff(round);
         }
