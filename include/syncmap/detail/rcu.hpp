@@ -43,8 +43,8 @@
 //   operation after it simply attaches the thread again (glibc reruns key destructors).
 // - At process exit a static destructor hands over the exiting thread's batch and waits,
 //   for a bounded time, until the reclaimer has freed everything queued, so leak checkers
-//   see no queued memory; from then on every retirement is handed over and waited for
-//   (bounded) at once, so static destructors that write maps lose and leak nothing. If a
+//   see no queued memory; from then on every retirement is freed at once, after a bounded
+//   wait for a grace period, so static destructors that write maps lose and leak nothing. If a
 //   thread is still inside a read-side section (parked in a callback, say), what it may
 //   use stays unreclaimed, reachable from the queue, and the process exits anyway.
 //
@@ -164,6 +164,7 @@ struct rcu_record;
 [[gnu::cold]] inline rcu_record* rcu_attach() noexcept;
 inline void rcu_push(rcu_node* first, rcu_node* last) noexcept;
 [[gnu::cold]] inline void rcu_after_exit_retire(rcu_record* self) noexcept;
+inline void rcu_exit_wait(const rcu_record* self) noexcept;
 [[noreturn]] inline void rcu_fatal(const char* what) noexcept;
 
 // One thread's reader state and retire batch. Owned by one thread at a time (the one
@@ -306,7 +307,7 @@ inline void rcu_retire_object(rcu_retirable* object) noexcept {
     rcu_pending_bytes.fetch_add(static_cast<std::int64_t>(object->bytes), std::memory_order_relaxed);
     object->head.reclaim = &rcu_retirable::reclaim_object;
     rcu_push(&object->head, &object->head);
-    if (rcu_globals.exiting.load(std::memory_order_relaxed)) [[unlikely]] rcu_after_exit_retire(&self);
+    if (rcu_globals.exiting.load(std::memory_order_relaxed)) [[unlikely]] rcu_exit_wait(&self);
 }
 
 // Frees `object` with delete after a grace period. Requires rcu_retire_reserve(). (Types

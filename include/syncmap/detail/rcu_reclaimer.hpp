@@ -374,11 +374,20 @@ inline void rcu_exit_wait(const rcu_record* self) noexcept {
     if (!rcu_wait_for_reclaimer(rcu_exit_wait_ms)) rcu_cold.gave_up.store(true, std::memory_order_relaxed);
 }
 
-// A retirement after the exit drain ran (a static destructor after main returned):
-// hand it over and wait for it now, since nothing will drain later.
+// A retirement after the exit drain ran (a static destructor after main returned): nothing
+// will drain later, so free it now. The batch is not handed over (the operation may still
+// retire into the room it reserved): wait for a grace period that began after the
+// retirement (bounded), then destroy the batch's objects here and keep the emptied batch.
+// If the wait is impossible or gives up, they stay in the batch, reachable.
 [[gnu::cold]] inline void rcu_after_exit_retire(rcu_record* self) noexcept {
-    self->flush();
-    rcu_exit_wait(self);
+    if (rcu_cold.gave_up.load(std::memory_order_relaxed) || self->nesting != 0 || rcu_on_reclaimer) return;
+    if (!rcu_wait_for_reclaimer(rcu_exit_wait_ms)) {
+        rcu_cold.gave_up.store(true, std::memory_order_relaxed);
+        return;
+    }
+    retire_batch* b = self->pending;
+    for (std::size_t i = 0; i < b->count; ++i) b->objects[i].destroy(b->objects[i].object);
+    b->count = 0;  // never handed over, so never counted in rcu_pending_bytes
 }
 
 inline rcu_exit_drain::~rcu_exit_drain() {
