@@ -42,15 +42,6 @@
 #include <utility>
 #include <vector>
 
-#ifdef SYNCMAP_TSAN
-// liburcu's urcu_memb_barrier() (behind syncmap::detail::rcu_barrier, and run at exit) allocates
-// records on the calling thread that its call_rcu thread frees, synchronising through liburcu's
-// own uninstrumented atomics, so ThreadSanitizer reports each free as a race. Interceptor
-// calls made from uninstrumented libraries are therefore not checked; syncmap's code, its
-// reclamation callbacks included, is compiled into this binary and stays fully checked.
-extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented_modules=1"; }
-#endif
-
 namespace {
 
 #if defined(SYNCMAP_TSAN)
@@ -383,7 +374,7 @@ TEST(CursorPause, APausedPassPinsNothingAndBlocksNoOne) {
     cursor c = m.scan({}, 777, take);
     c = m.scan(c, 777, take);
     ASSERT_FALSE(c.done());
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "scan() returned inside an RCU read-side section";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "scan() returned inside an RCU read-side section";
     // Paused: other threads overwrite every key many times, insert (splits retire leaves and
     // directories) and erase keys outside 0..n-1. They all finish: the pass blocks no one.
     const std::size_t rounds = iterations(8);
