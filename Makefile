@@ -39,7 +39,7 @@ test-asan: deps build/asan/build.ninja
 
 test-tsan: deps build/tsan/build.ninja
 	cmake --build build/tsan -j $(JOBS)
-	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1 \
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE no-sanitizer
 
 lab: deps build/release/build.ninja
@@ -51,6 +51,7 @@ bench: deps build/bench/build.ninja
 	build/bench/bench/syncmap-bench
 	build/bench/bench/syncmap-memory
 	build/bench/bench/syncmap-traversal-bench
+	build/bench/bench/syncmap-rcu-bench
 	if [ -x build/bench/bench/go_map-bench ]; then build/bench/bench/go_map-bench; fi
 
 examples: deps build/release/build.ninja

@@ -103,7 +103,8 @@ int main() {
     using namespace syncmap_bench;
     string_keys();  // the key vectors (both key types) are allocated before any baseline is read
     {
-        // Start liburcu's threads and this thread's registrations outside the measurements.
+        // Start the RCU reclaimer, liburcu's threads (cds_lfht) and this thread's
+        // registrations outside the measurements.
         sync_map_type warm;
         warm.store(1, 1);
         lfht_map warm_lfht(1);

@@ -13,8 +13,42 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <thread>
 #include <utility>
+#include <vector>
+
+// The torn states racing writers leave in a leaf, built directly (a real race hits them
+// only now and then: 3 in 300 two-writer trials spun in a rebuild before the loops were
+// bounded). Each test corrupts the map inside the death statement only, so the parent
+// process never holds a corrupt map.
+namespace syncmap::detail {
+template <class Map>
+struct go_map_test_access {
+    static go_leaf* leaf_of(Map& m, const typename Map::key_type& key) {
+        return m.dir_[m.dir_index(m.hash_of(key))].node();
+    }
+    static std::vector<go_leaf*> leaves(Map& m) {
+        std::vector<go_leaf*> out;
+        m.for_each_leaf([&](go_leaf* l) { out.push_back(l); });
+        return out;
+    }
+    // A rebuild's placement asked for one entry more than the fresh leaf has slots.
+    static void place_past_capacity(std::uint32_t capacity) {
+        using ops = go_leaf_ops<typename Map::value_type>;
+        go_leaf* l = ops::allocate(capacity, 0, 0, 1);
+        {
+            typename Map::leaf_filler filler(l);
+            for (std::uint64_t i = 0; i <= capacity; ++i) {
+                (void)filler.place(i * 0x9e3779b97f4a7c15ULL);
+            }
+        }
+        ops::deallocate(l);
+    }
+};
+}  // namespace syncmap::detail
 
 namespace {
 
@@ -151,6 +185,150 @@ TEST(GoMapPositions, SurviveMutationsThatDoNotRebuildTheirLeaf) {
     EXPECT_EQ(it->second, 7u);
     it->second = 70;
     EXPECT_EQ(m.at(7), 70u);
+}
+
+
+// ---- G3: loops a racing writer can corrupt are bounded and end in the fatal error ----------
+
+using u64_map = syncmap::go_map<std::uint64_t, std::uint64_t>;
+using access = syncmap::detail::go_map_test_access<u64_map>;
+
+// Inserts keys until the leaf holding `anchor` has no growth left; returns a key absent from
+// the map that lands in that leaf.
+std::uint64_t fill_leaf_of(u64_map& m, std::uint64_t anchor) {
+    m[anchor] = anchor;
+    std::uint64_t k = anchor + 1;
+    while (access::leaf_of(m, anchor)->growth_left != 0) {
+        const std::uint64_t key = k++;
+        if (access::leaf_of(m, key) == access::leaf_of(m, anchor)) {
+            m[key] = key;
+        }
+    }
+    while (access::leaf_of(m, k) != access::leaf_of(m, anchor)) {
+        ++k;
+    }
+    return k;
+}
+
+// Every group of a fresh leaf full: before the bound, leaf_filler::place probed forever.
+TEST_F(GoMapDeathTest, PlacementPastALeafsCapacityDies) {
+    EXPECT_DEATH(access::place_past_capacity(8), "^fatal error: concurrent map writes\n");
+    EXPECT_DEATH(access::place_past_capacity(64), "^fatal error: concurrent map writes\n");
+}
+
+// Two writers that both incremented `used` from the same value lose an increment: the leaf
+// then holds more entries than it counts. The rebuild sized from the count must not place
+// them past its buffers (growth: a leaf sized too small; split: the hash array overrun).
+TEST_F(GoMapDeathTest, LostUpdatesOfTheEntryCountDieAtTheNextRebuild) {
+    auto grow_after_lost_updates = [](std::uint32_t lost) {
+        u64_map m(7);
+        const std::uint64_t next = fill_leaf_of(m, 0);
+        syncmap::detail::go_leaf* l = access::leaf_of(m, 0);
+        l->used -= lost;
+        m[next] = 1;  // no growth left: rebuilds the leaf
+    };
+    // An 8-slot leaf regrown to 16 (used 7 -> 4: the new leaf was sized and counted for 4).
+    EXPECT_DEATH(grow_after_lost_updates(3), "^fatal error: concurrent map writes\n");
+    // A 1024-slot leaf split in two (used 896 -> 500): its hash array was sized for 500.
+    EXPECT_DEATH(
+        {
+            u64_map m(7);
+            const std::uint64_t anchor = 0;
+            std::uint64_t k = 1;
+            while (access::leaf_of(m, anchor)->capacity < 1024) {
+                m[k] = k;
+                ++k;
+            }
+            const std::uint64_t next = fill_leaf_of(m, anchor);
+            syncmap::detail::go_leaf* l = access::leaf_of(m, anchor);
+            if (l->capacity != 1024 || l->used != 896) {
+                std::fprintf(stderr, "setup: capacity %u used %u\n", l->capacity, l->used);
+                std::abort();
+            }
+            l->used = 500;
+            m[next] = 1;
+        },
+        "^fatal error: concurrent map writes\n");
+}
+
+// Two writers that both took a leaf's last growth_left wrap it round to 2^32 - 1; the leaf
+// then fills completely and no probe sequence meets an empty slot. Every probe that used
+// to loop forever there ends in the message of its operation.
+TEST_F(GoMapDeathTest, ProbesOfALeafWithNoEmptySlotDie) {
+    auto overfull = [](u64_map& m) {
+        for (std::uint64_t k = 0; k < 14; ++k) {
+            m[k] = k;  // one leaf of 16 slots (two groups), at its load limit
+        }
+        syncmap::detail::go_leaf* l = access::leaf_of(m, 0);
+        if (l->capacity != 16 || l->growth_left != 0 || access::leaves(m).size() != 1) {
+            std::fprintf(stderr, "setup: capacity %u growth_left %u\n", l->capacity, l->growth_left);
+            std::abort();
+        }
+        l->growth_left = std::numeric_limits<std::uint32_t>::max();
+        m[100] = 100;
+        m[101] = 101;  // every slot full now
+    };
+    EXPECT_DEATH(
+        {
+            u64_map m(3);
+            overfull(m);
+            (void)m.find(1000);
+        },
+        "^fatal error: concurrent map read and map write\n");
+    EXPECT_DEATH(
+        {
+            u64_map m(3);
+            overfull(m);
+            (void)std::as_const(m).contains(1000);
+        },
+        "^fatal error: concurrent map read and map write\n");
+    EXPECT_DEATH(
+        {
+            u64_map m(3);
+            overfull(m);
+            m[1000] = 1;
+        },
+        "^fatal error: concurrent map writes\n");
+    EXPECT_DEATH(
+        {
+            u64_map m(3);
+            overfull(m);
+            m.erase(1000);
+        },
+        "^fatal error: concurrent map writes\n");
+}
+
+// A pass walks from leaf to leaf by interval end. A leaf torn so that its interval does not
+// advance (here: local depth 0 beside other leaves) sent the pass round the same leaf forever.
+TEST_F(GoMapDeathTest, PassOverATornLeafDies) {
+    EXPECT_DEATH(
+        {
+            u64_map m(11);
+            m.reserve(2000);  // four leaves
+            for (std::uint64_t k = 0; k < 200; ++k) {
+                m[k] = k;
+            }
+            const std::vector<syncmap::detail::go_leaf*> leaves = access::leaves(m);
+            if (leaves.size() != 4) {
+                std::fprintf(stderr, "setup: %zu leaves\n", leaves.size());
+                std::abort();
+            }
+            auto it = m.begin();
+            (void)it->first;
+            const std::uint64_t origin = it.debug_state().origin;
+            for (syncmap::detail::go_leaf* l : leaves) {
+                if (l->prefix != origin) {
+                    l->local_depth = 0;
+                    break;
+                }
+            }
+            std::size_t n = 0;
+            for (; it != m.end(); ++it) {
+                ++n;
+            }
+            std::fprintf(stderr, "pass ended after %zu entries\n", n);
+        },
+        "^fatal error: concurrent map iteration and map write\n");
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -357,6 +359,70 @@ TEST(GoMapG1, DereferenceAfterGrowthSeesTheCurrentEntry) {
     EXPECT_EQ(it->first, key);
     EXPECT_EQ(it->second, 4242u);
     EXPECT_EQ(&*it, &*m.find(key)) << "a following pass refers to the live entry";
+}
+
+
+// G1 for keys not equal to themselves (NaN): no lookup finds them, so a pass following a
+// rebuilt leaf lost every one it had not reached (100 NaN entries, growth at the first step:
+// 1 yielded). Go yields them all (grownKeyElem). The entries yielded are the live ones: a
+// value written through the pass is the map's, and erase(it) erases them.
+TEST(GoMapG1, KeysNotEqualToThemselvesSurviveARebuildDuringThePass) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        syncmap::go_map<double, int> m(seed);
+        for (int i = 0; i < 100; ++i) {
+            m[nan] = i;  // a new entry each time, as in Go
+        }
+        ASSERT_EQ(m.size(), 100u);
+        // Growth at the first step; every NaN entry yielded once, and marked through the pass.
+        std::vector<int> seen(100, 0);
+        bool grown = false;
+        for (auto it = m.begin(); it != m.end(); ++it) {
+            if (!grown) {
+                grown = true;
+                for (int k = 1; k <= 3000; ++k) {
+                    m[static_cast<double>(k)] = -k;  // the leaf being scanned is rebuilt (and split)
+                }
+                ASSERT_TRUE(it.debug_state().following);
+            }
+            if (std::isnan(it->first)) {
+                ASSERT_GE(it->second, 0);
+                ASSERT_LT(it->second, 100);
+                ++seen[it->second];
+                it->second += 1000;
+            }
+        }
+        for (int i = 0; i < 100; ++i) {
+            EXPECT_EQ(seen[i], 1) << "NaN entry with value " << i;
+        }
+        std::size_t marked = 0;
+        for (const auto& [k, v] : m) {
+            marked += std::isnan(k) && v >= 1000 ? 1 : 0;
+        }
+        EXPECT_EQ(marked, 100u) << "the pass yielded the live entries";
+        // Rebuilt twice while the pass follows the first leaf; erase each NaN entry through it.
+        int round = 0;
+        std::size_t erased = 0;
+        for (auto it = m.begin(); it != m.end();) {
+            if (round < 2) {
+                for (int k = 0; k < 20000; ++k) {
+                    m[static_cast<double>(100000 * (round + 1) + k)] = k;
+                }
+                ++round;
+            }
+            if (std::isnan(it->first)) {
+                it = m.erase(it);
+                ++erased;
+            } else {
+                ++it;
+            }
+        }
+        EXPECT_EQ(erased, 100u);
+        for (const auto& [k, v] : m) {
+            ASSERT_FALSE(std::isnan(k));
+        }
+    }
 }
 
 }  // namespace

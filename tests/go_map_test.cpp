@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -606,6 +607,42 @@ TEST(GoMapExceptions, ThrowingHashLeavesTheMapUsable) {
     throwing_hash::armed = false;
     m[2] = 2;  // the write flag was released: no "concurrent map writes"
     EXPECT_EQ(m.size(), 2u);
+}
+
+
+// As Go's mapassign: assigning with a key equal to the stored one but not identical (-0.0
+// over +0.0) replaces the stored key too; only the forms that insert if absent keep it.
+TEST(GoMap, AssignmentReplacesAnEqualButNotIdenticalKey) {
+    syncmap::go_map<double, int> m;
+    m[+0.0] = 1;
+    m[-0.0] = 2;
+    ASSERT_EQ(m.size(), 1u);
+    auto only = [&] {
+        std::size_t n = 0;
+        std::pair<double, int> e{};
+        for (const auto& [k, v] : m) {
+            ++n;
+            e = {k, v};
+        }
+        EXPECT_EQ(n, 1u);
+        return e;
+    };
+    auto e = only();
+    EXPECT_EQ(e.first, 0.0);
+    EXPECT_TRUE(std::signbit(e.first)) << "m[-0.0] = 2 keeps -0.0, as Go does";
+    EXPECT_EQ(e.second, 2);
+    m.insert_or_assign(+0.0, 3);
+    e = only();
+    EXPECT_FALSE(std::signbit(e.first));
+    EXPECT_EQ(e.second, 3);
+    m.try_emplace(-0.0, 4);
+    m.insert({-0.0, 5});
+    m.emplace(-0.0, 6);
+    e = only();
+    EXPECT_FALSE(std::signbit(e.first)) << "insert-if-absent forms leave a present entry alone";
+    EXPECT_EQ(e.second, 3);
+    EXPECT_EQ(m.at(-0.0), 3);
+    EXPECT_FALSE(std::signbit(m.find(-0.0)->first)) << "a read changes nothing";
 }
 
 }  // namespace

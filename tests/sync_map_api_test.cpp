@@ -468,21 +468,21 @@ TEST(SyncMapMisuse, ThrowingCallbacksReleaseEverything) {
     u64_map m;
     for (std::uint64_t i = 0; i < 5000; ++i) m.store(i, i);
     struct boom {};
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0);
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0);
     EXPECT_THROW(m.range([](std::uint64_t k, std::uint64_t) {
         if (k % 1000 == 999) throw boom{};
     }),
                  boom);
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "range left a read-side section open";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "range left a read-side section open";
     EXPECT_THROW(m.visit(3, [](std::uint64_t) { throw boom{}; }), boom);
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "visit left a read-side section open";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "visit left a read-side section open";
     // A callback that throws after writing: the write stays (it completed), the rest holds.
     EXPECT_THROW(m.range([&](std::uint64_t k, std::uint64_t) {
         m.store(k, k + 1);
         throw boom{};
     }),
                  boom);
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0);
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0);
     std::size_t changed = 0;
     m.range([&](std::uint64_t k, std::uint64_t v) { changed += (v != k); });
     EXPECT_EQ(changed, 1u);

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <random>
@@ -40,15 +41,6 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#ifdef SYNCMAP_TSAN
-// liburcu's urcu_memb_barrier() (behind syncmap::detail::rcu_barrier, and run at exit) allocates
-// records on the calling thread that its call_rcu thread frees, synchronising through liburcu's
-// own uninstrumented atomics, so ThreadSanitizer reports each free as a race. Interceptor
-// calls made from uninstrumented libraries are therefore not checked; syncmap's code, its
-// reclamation callbacks included, is compiled into this binary and stays fully checked.
-extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented_modules=1"; }
-#endif
 
 namespace {
 
@@ -382,7 +374,7 @@ TEST(CursorPause, APausedPassPinsNothingAndBlocksNoOne) {
     cursor c = m.scan({}, 777, take);
     c = m.scan(c, 777, take);
     ASSERT_FALSE(c.done());
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "scan() returned inside an RCU read-side section";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "scan() returned inside an RCU read-side section";
     // Paused: other threads overwrite every key many times, insert (splits retire leaves and
     // directories) and erase keys outside 0..n-1. They all finish: the pass blocks no one.
     const std::size_t rounds = iterations(8);
@@ -732,6 +724,88 @@ TEST(CancellableRange, CallbackReturningFalseStopsAtOnce) {
         EXPECT_EQ(last_in_chunk, last) << "a chunk offers the same order as the cancellable range";
         EXPECT_EQ(after, c);
     }
+}
+
+
+// ---- C5/B1: cursors no map produced ---------------------------------------------------------
+
+// The bytes of a cursor, for building ones that no map makes (a cursor is trivially copyable,
+// so a program may store and reload its bytes instead of its text).
+cursor cursor_from_bytes(std::uint64_t position, std::uint32_t tag, std::uint8_t flags) {
+    cursor c;
+    static_assert(sizeof(cursor) == 16);
+    unsigned char bytes[sizeof(cursor)] = {};
+    std::memcpy(bytes, &position, 8);
+    std::memcpy(bytes + 8, &tag, 4);
+    bytes[12] = flags;
+    std::memcpy(static_cast<void*>(&c), bytes, sizeof c);
+    return c;
+}
+
+// "smc1-00000000-0000000000000000-02-0e" (done flag without the bound flag, tag 0, valid
+// check byte) parsed, and every scan() then reported the pass done having offered nothing.
+// A done cursor must carry the map's tag like any other; text and bytes are both checked.
+TEST(CursorRejection, CraftedDoneCursorsAreRejectedByEveryScan) {
+    watched_map w;
+    const auto snap = w.m.snapshot();
+    w.stats_before = w.m.stats();
+    std::size_t calls = 0;
+    auto count = [&](std::uint64_t, std::uint64_t) { ++calls; };
+    // A genuine done cursor of the map, and its tag, to build near-misses from.
+    cursor genuine_done;
+    while (!genuine_done.done()) genuine_done = w.m.scan(genuine_done, 1000, ignore);
+    const std::uint32_t tag = genuine_done.tag();
+    ASSERT_EQ(cursor::from_string(genuine_done.to_string()), genuine_done);
+
+    const std::string crafted = "smc1-00000000-0000000000000000-02-0e";
+    expect_rejected([&] { (void)cursor::from_string(crafted); }, {"done cursor without a map tag", crafted}, crafted);
+
+    struct forged_case {
+        cursor c;
+        const char* why;
+    };
+    const forged_case forged[] = {
+        {cursor_from_bytes(0, 0, 2), "done cursor without a map tag"},
+        {cursor_from_bytes(0, tag, 2), "done cursor without a map tag"},
+        {cursor_from_bytes(12345, 0, 2), "done cursor without a map tag"},
+        {cursor_from_bytes(12345, tag, 3), "done cursor with a position"},
+        {cursor_from_bytes(0, 0, 4), "unknown flags"},
+        {cursor_from_bytes(0, tag, 0), "unbound cursor with a position"},
+    };
+    for (const auto& f : forged) {
+        const std::string text = f.c.to_string();
+        SCOPED_TRACE(text);
+        expect_rejected([&] { w.m.scan(f.c, 10, count); }, {"syncmap::sync_map::scan", "not produced", f.why, text},
+                        text);
+        expect_rejected([&] { snap.scan(f.c, 10, count); },
+                        {"syncmap::sync_map::snapshot_type::scan", "not produced", f.why, text}, text);
+        // Its text form is rejected too, whatever check byte comes with it.
+        for (unsigned cc = 0; cc < 256; ++cc) {
+            char hex[3];
+            std::snprintf(hex, sizeof hex, "%02x", cc);
+            const std::string t = text.substr(0, 34) + hex;
+            EXPECT_THROW((void)cursor::from_string(t), invalid_cursor) << t;
+        }
+    }
+    // A bound done cursor of tag 0 (make() never gives a map tag 0 here) belongs to no one.
+    const cursor tag0_done = cursor::make(0, 0, true);
+    expect_rejected([&] { w.m.scan(tag0_done, 10, count); }, {"another map", tag0_done.to_string()},
+                    tag0_done.to_string());
+    expect_rejected([&] { snap.scan(tag0_done, 10, count); }, {"another map", tag0_done.to_string()},
+                    tag0_done.to_string());
+    // The snapshot's done cursor is not the map's, and the other way round.
+    cursor snap_done;
+    while (!snap_done.done()) snap_done = snap.scan(snap_done, 1000, ignore);
+    expect_rejected([&] { w.m.scan(snap_done, 10, count); }, {"another map"}, snap_done.to_string());
+    expect_rejected([&] { snap.scan(genuine_done, 10, count); }, {"another map"}, genuine_done.to_string());
+    EXPECT_EQ(calls, 0u);
+    w.expect_unchanged();
+    // Genuine cursors still work: a done one ends the pass, the start cursor starts one.
+    EXPECT_EQ(w.m.scan(genuine_done, 10, count), genuine_done);
+    EXPECT_EQ(snap.scan(snap_done, 10, count), snap_done);
+    EXPECT_EQ(calls, 0u);
+    EXPECT_FALSE(w.m.scan(cursor{}, 10, count).done());
+    EXPECT_GE(calls, 10u);
 }
 
 }  // namespace

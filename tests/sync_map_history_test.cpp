@@ -40,15 +40,6 @@
 #include <utility>
 #include <vector>
 
-#ifdef SYNCMAP_TSAN
-// liburcu's urcu_memb_barrier() (behind syncmap::detail::rcu_barrier, and run at exit) allocates
-// records on the calling thread that its call_rcu thread frees, synchronising through liburcu's
-// own uninstrumented atomics, so ThreadSanitizer reports each free as a race. Interceptor
-// calls made from uninstrumented libraries are therefore not checked; syncmap's code, its
-// reclamation callbacks included, is compiled into this binary and stays fully checked.
-extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented_modules=1"; }
-#endif
-
 namespace {
 
 namespace h = syncmap_test::history;

@@ -40,15 +40,6 @@
 
 #include "map_types.hpp"
 
-#ifdef SYNCMAP_TSAN
-// liburcu's urcu_memb_barrier() (behind syncmap::detail::rcu_barrier, and run at exit) allocates
-// records on the calling thread that its call_rcu thread frees, synchronising through liburcu's
-// own uninstrumented atomics, so ThreadSanitizer reports each free as a race. Interceptor
-// calls made from uninstrumented libraries are therefore not checked; syncmap's code, its
-// reclamation callbacks included, is compiled into this binary and stays fully checked.
-extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented_modules=1"; }
-#endif
-
 namespace {
 
 #if defined(SYNCMAP_TSAN)
@@ -980,9 +971,9 @@ TEST(SnapshotIteration, NothingIsPinnedBetweenIncrements) {
     for (std::uint64_t i = 0; i < 4000; ++i) m.store(i, i);
     const auto s = m.snapshot();
     auto it = s.begin();
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "begin() left an RCU read-side section open";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "begin() left an RCU read-side section open";
     for (int i = 0; i < 1000; ++i) ++it;
-    EXPECT_EQ(urcu_memb_read_ongoing(), 0) << "an increment left an RCU read-side section open";
+    EXPECT_EQ(syncmap::detail::rcu_read_ongoing(), 0) << "an increment left an RCU read-side section open";
     const std::uint64_t at = (*it).first;
     // With the iterator parked mid-way: overwrite every key twice. The first overwrite's
     // versions are kept (the snapshot needs what they replaced), the second's are retired,

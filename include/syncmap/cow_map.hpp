@@ -931,8 +931,8 @@ private:
         detail::rcu_retire(
             old, [](void* p) noexcept { parts::release(static_cast<table*>(p)); }, old_bytes);
         // A large table should not wait in this thread's retire batch until 63 more
-        // retirements fill it (64 tables of a big map are a lot of memory): hand it to
-        // call_rcu now, so that about one grace period's worth of tables is in flight.
+        // retirements fill it (64 tables of a big map are a lot of memory): hand it to the
+        // reclaimer now, so that about one grace period's worth of tables is in flight.
         if (old_bytes >= eager_retire_bytes) detail::rcu_this_thread().flush();
     }
 

@@ -71,6 +71,9 @@ public:
         const auto c = cursor(static_cast<std::uint32_t>(tag), position, static_cast<std::uint8_t>(flags));
         if (check != check_byte(c.tag_, c.position_, c.flags_)) return fail("check byte mismatch (corrupted)");
         if (!c.bound() && (c.position_ != 0 || c.tag_ != 0)) return fail("unbound cursor with a position");
+        // Only make() sets the done flag, always with the bound flag, the map's tag and
+        // position 0: any other done cursor was crafted, not produced by a map or snapshot.
+        if (const char* why = c.forged()) return fail(why);
         return c;
     }
 
@@ -83,10 +86,19 @@ public:
     constexpr std::uint32_t tag() const noexcept { return tag_; }
     constexpr bool bound() const noexcept { return (flags_ & bound_flag) != 0; }
 
-    // Checks that this cursor may continue a pass over the container tagged `tag`.
+    // Checks that this cursor may continue a pass over the container tagged `tag`: it is
+    // the start cursor, or it carries that tag and is in a state make() produces. This is
+    // the whole check (C5, B1), so a scan() only has to call it before looking at done()
+    // or position(): a cursor that did not come from to_string()/from_string() (copied
+    // bytes, say) is held to the same rules as a parsed one.
     void require_tag(std::uint32_t tag, const char* who) const {
+        char buf[200];
+        if (const char* why = forged()) {
+            std::snprintf(buf, sizeof buf, "%s: cursor %s was not produced by any map or snapshot (%s)", who,
+                          to_string().c_str(), why);
+            throw invalid_cursor(buf);
+        }
         if (bound() && tag_ != tag) {
-            char buf[160];
             std::snprintf(buf, sizeof buf, "%s: cursor %s belongs to another map or snapshot (tag %08x, expected %08x)",
                           who, to_string().c_str(), static_cast<unsigned>(tag_), static_cast<unsigned>(tag));
             throw invalid_cursor(buf);
@@ -94,6 +106,21 @@ public:
     }
 
 private:
+    // Why this cursor cannot have come from make() or the default constructor, or null.
+    // Without this, a done flag without the bound flag (tag 0, "smc1-00000000-
+    // 0000000000000000-02-0e") passed the tag check, which only looks at bound cursors,
+    // and every scan() then reported the pass complete with nothing offered.
+    constexpr const char* forged() const noexcept {
+        if ((flags_ & ~(bound_flag | done_flag)) != 0) return "unknown flags";
+        if (!bound()) {
+            if (done()) return "done cursor without a map tag";
+            if (position_ != 0 || tag_ != 0) return "unbound cursor with a position";
+            return nullptr;
+        }
+        if (done() && position_ != 0) return "done cursor with a position";
+        return nullptr;
+    }
+
     static constexpr std::uint8_t bound_flag = 1;
     static constexpr std::uint8_t done_flag = 2;
 

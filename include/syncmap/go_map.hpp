@@ -89,6 +89,11 @@
 namespace syncmap {
 
 namespace detail {
+// Declared, never defined here: a test may define it to reach a map's leaves and build the
+// torn states racing writers leave behind (go_map_death_test).
+template <class Map>
+struct go_map_test_access;
+
 template <class T>
 inline constexpr bool is_std_pair = false;
 template <class A, class B>
@@ -302,8 +307,11 @@ public:
     // unchanged (values need a non-throwing move or a copy constructor for that, as in std).
     // The returned iterator is a position at the entry.
 
-    V& operator[](const K& key) { return emplace_key(key).slot->second; }
-    V& operator[](K&& key) { return emplace_key(std::move(key)).slot->second; }
+    // Go's m[k] = v: for a floating-point key already present, the key given replaces the
+    // stored one too (equal is not identical: -0.0 over +0.0), as Go's mapassign does; so
+    // does insert_or_assign. try_emplace, insert and emplace leave a present entry alone.
+    V& operator[](const K& key) { return subscript_key(key).slot->second; }
+    V& operator[](K&& key) { return subscript_key(std::move(key)).slot->second; }
 
     template <class... Args>
     std::pair<iterator, bool> try_emplace(const K& key, Args&&... args) {
@@ -453,6 +461,9 @@ public:
                 std::uint64_t g = h & mask;
                 std::size_t groups = 1;
                 for (std::uint64_t step = 1; g != s / detail::group_width; ++step, ++groups) {
+                    if (step > mask) [[unlikely]] {
+                        detail::go_map_fatal(detail::go_msg_read);
+                    }
                     g = (g + step) & mask;
                 }
                 info.max_probe_groups = std::max(info.max_probe_groups, groups);
@@ -462,6 +473,8 @@ public:
     }
 
 private:
+    template <class>
+    friend struct detail::go_map_test_access;
     using leaf = detail::go_leaf;
     using ops = detail::go_leaf_ops<value_type>;
 
@@ -512,9 +525,11 @@ private:
     }
 
     // Triangular probing over groups (visits every group once when their number is a power
-    // of two); stops at the first group with an empty slot.
+    // of two); stops at the first group with an empty slot. A consistent leaf always has one
+    // (load limit 7/8), so a probe that has visited every group without meeting one is
+    // looking at a leaf a racing writer filled: it ends the process with `misuse` (G3).
     template <class Q>
-    value_type* probe(const dir_entry& d, const Q& key, std::uint64_t h) const {
+    value_type* probe(const dir_entry& d, const Q& key, std::uint64_t h, const char* misuse) const {
         unsigned char* const base = d.base;
         const detail::go_h2_matcher match(detail::h2_of(h));
         std::uint64_t g = h & d.group_mask;
@@ -531,19 +546,22 @@ private:
             if (detail::match_empty(word)) [[likely]] {
                 return nullptr;
             }
+            if (step > d.group_mask) [[unlikely]] {
+                detail::go_map_fatal(misuse);
+            }
             g = (g + step) & d.group_mask;
         }
     }
 
     template <class Q>
-    value_type* lookup(const Q& key, std::uint64_t h) const {
-        return probe(dir_[dir_index(h)], key, h);
+    value_type* lookup(const Q& key, std::uint64_t h, const char* misuse) const {
+        return probe(dir_[dir_index(h)], key, h, misuse);
     }
 
     template <class Q>
     value_type* find_slot(const Q& key) const {
         writing_.check_read();
-        return lookup(key, hash_of(key));
+        return lookup(key, hash_of(key), detail::go_msg_read);
     }
 
     template <bool Const, class Q>
@@ -551,7 +569,7 @@ private:
         writing_.check_read();
         const std::uint64_t h = hash_of(key);
         const dir_entry& d = dir_[dir_index(h)];
-        value_type* s = probe(d, key, h);
+        value_type* s = probe(d, key, h, detail::go_msg_read);
         if (s == nullptr) {
             return basic_iterator<Const>();
         }
@@ -621,6 +639,42 @@ private:
         return live == l && live->born_version <= version;
     }
 
+    // The live entry of slot `slot` of a retired leaf a pass is following, or null if it is
+    // gone: a lookup of its key (Go's grownKeyElem), or, for a key not equal to itself
+    // (NaN), which no lookup finds, the chain of forwards recorded when the leaf and its
+    // successors were rebuilt (go_leaf::forwards). Go returns such an entry from its old
+    // table instead; go_map's old tables gave their values away, and the entry stays
+    // reachable for erase(it) this way.
+    value_type* resolve_frozen(leaf* frozen, std::uint32_t slot) const {
+        const K& key = ops::slot(ops::base(frozen), slot)->first;
+        if (value_type* live = lookup(key, hash_of(key), detail::go_msg_iterate)) {
+            return live;
+        }
+        leaf* l = frozen;
+        std::uint32_t s = slot;
+        while (l->forwards != nullptr && l->forwards[s].leaf != nullptr) {
+            const detail::go_forward f = l->forwards[s];
+            if (f.leaf->born_version <= l->born_version || f.slot >= f.leaf->capacity) [[unlikely]] {
+                detail::go_map_fatal(detail::go_msg_iterate);  // forwards only lead to newer leaves
+            }
+            l = f.leaf;
+            s = f.slot;
+            if (!l->retired) {
+                // Still there, unless erased since (through an iterator: nothing else reaches
+                // it). A slot refilled since holds a new entry: yielded only if it is also a
+                // key no lookup finds, which no other forward or lookup leads to.
+                unsigned char* b = ops::base(l);
+                if (detail::ctrl_at(ops::ctrl(b, s / detail::group_width), s % detail::group_width) >=
+                    detail::ctrl_empty) {
+                    return nullptr;
+                }
+                value_type* e = ops::slot(b, s);
+                return eq_(e->first, e->first) ? nullptr : e;
+            }
+        }
+        return nullptr;
+    }
+
     static iterator to_mutable(const_iterator&& it) noexcept {
         iterator out;
         out.take(it);
@@ -639,7 +693,7 @@ private:
         detail::go_write_scope<Checked> scope(writing_);
         const std::uint8_t h2 = detail::h2_of(h);
         const detail::go_h2_matcher match(h2);
-        for (;;) {
+        for (unsigned grown = 0;; ++grown) {
             const dir_entry& d = dir_[dir_index(h)];
             unsigned char* const base = d.base;
             std::uint64_t g = h & d.group_mask;
@@ -665,6 +719,9 @@ private:
                 if (detail::match_empty(word)) [[likely]] {
                     break;
                 }
+                if (step > d.group_mask) [[unlikely]] {
+                    detail::go_map_fatal(detail::go_msg_writes);  // no empty slot anywhere: see probe
+                }
                 g = (g + step) & d.group_mask;
             }
             leaf* node = d.node();
@@ -672,6 +729,11 @@ private:
             const unsigned lane = t % detail::group_width;
             const bool was_empty = detail::ctrl_at(target_word, lane) == detail::ctrl_empty;
             if (was_empty && node->growth_left == 0) [[unlikely]] {
+                // One growth always makes room for the key (every rebuilt leaf has room for
+                // its share plus one); needing more means a racing writer undid it.
+                if (grown >= 2) [[unlikely]] {
+                    detail::go_map_fatal(detail::go_msg_writes);
+                }
                 grow(node);  // retires `node`; look again in the new leaf
                 continue;
             }
@@ -706,7 +768,31 @@ private:
                 std::construct_at(s, std::piecewise_construct, std::forward_as_tuple(std::forward<KArg>(key)),
                                   std::forward_as_tuple(std::forward<M>(value)));
             },
-            [&](value_type* s) { s->second = std::forward<M>(value); });
+            [&](value_type* s) {
+                s->second = std::forward<M>(value);
+                replace_key(s, key);  // after the value: if assigning it throws, nothing changed
+            });
+    }
+
+    template <class KArg>
+    slot_ref subscript_key(KArg&& key) {
+        return find_or_construct(
+            key,
+            [&](value_type* s) {
+                std::construct_at(s, std::piecewise_construct, std::forward_as_tuple(std::forward<KArg>(key)),
+                                  std::forward_as_tuple());
+            },
+            [&](value_type* s) { replace_key(s, key); });
+    }
+
+    // Go's key update on assignment (mapassign's needkeyupdate), for the keys where equal
+    // does not mean identical under std::equal_to: floating point (+0.0 and -0.0). The hash
+    // and control byte stay valid, since equal keys hash alike. Strings need no update
+    // here: equal std::strings hold the same characters (Go updates them to share memory).
+    static void replace_key(value_type* s, const K& key) noexcept {
+        if constexpr (std::is_floating_point_v<K>) {
+            std::construct_at(const_cast<K*>(&s->first), key);
+        }
     }
 
     template <class A, class B>
@@ -747,7 +833,7 @@ private:
         const std::uint64_t h = hash_of(key);
         detail::go_write_scope<Checked> scope(writing_);
         const dir_entry& d = dir_[dir_index(h)];
-        value_type* s = probe(d, key, h);
+        value_type* s = probe(d, key, h, detail::go_msg_writes);
         if (s == nullptr) {
             return 0;
         }
@@ -923,13 +1009,21 @@ private:
     // Strong guarantee: hashing, allocation and copying happen before anything is installed;
     // if they throw, moved values are moved back and the map is unchanged.
     void rebuild(leaf* old, unsigned k, std::uint32_t min_capacity, bool may_fall_back) {
+        // `used` sizes everything below; more than the leaf's slots means racing writers.
+        if (old->used > old->capacity) [[unlikely]] {
+            detail::go_map_fatal(detail::go_msg_writes);
+        }
         // A pinned leaf will be followed by a pass, which needs its keys: they are copied.
         const bool keep_keys = ops::pinned(old);
+        // ... and where its NaN keys went, which it cannot look up (before any allocation:
+        // the comparison may throw).
+        std::unique_ptr<detail::go_forward[]> forwards = keep_keys ? irreflexive_slots(old) : nullptr;
         const bool nothrow_transfer = hash_nothrow && value_nothrow_move &&
                                       (keep_keys ? std::is_nothrow_copy_constructible_v<K>
                                                  : std::is_nothrow_move_constructible_v<K>);
         if (k == 0 && nothrow_transfer) {
-            regrow(old, std::max(min_capacity, detail::go_leaf_capacity_for(old->used)), keep_keys);
+            regrow(old, std::max(min_capacity, detail::go_leaf_capacity_for(old->used)), keep_keys,
+                   std::move(forwards));
             return;
         }
         const unsigned depth = old->local_depth;
@@ -937,11 +1031,20 @@ private:
         const std::uint32_t n = old->used;
 
         // 1. Every entry's hash, in slot order. After an entry is placed its cell is reused
-        //    to record where it went (child << 32 | slot), for the rollback.
+        //    to record where it went (child << 32 | slot), for the rollback. A leaf with
+        //    more full slots than `used` (lost updates of racing writers) would overrun it.
         std::unique_ptr<std::uint64_t[]> cells(new std::uint64_t[n == 0 ? 1 : n]);
         {
             std::uint32_t i = 0;
-            ops::for_each_full(old, [&](std::uint32_t s) { cells[i++] = hash_of(ops::slot(from, s)->first); });
+            ops::for_each_full(old, [&](std::uint32_t s) {
+                if (i == n) [[unlikely]] {
+                    detail::go_map_fatal(detail::go_msg_writes);
+                }
+                cells[i++] = hash_of(ops::slot(from, s)->first);
+            });
+            if (i != n) [[unlikely]] {
+                detail::go_map_fatal(detail::go_msg_writes);
+            }
         }
 
         // 2. Split or grow.
@@ -979,7 +1082,7 @@ private:
         }
 
         // 4. Move or copy the entries across (the only step that may throw after allocating).
-        transfer(old, cells.get(), batch, depth, k, keep_keys);
+        transfer(old, cells.get(), n, batch, depth, k, keep_keys, forwards.get());
         for (std::size_t j = 0; j < children; ++j) {
             batch[j]->used = counts[j];
             batch[j]->growth_left -= counts[j];
@@ -995,27 +1098,61 @@ private:
             std::fill_n(dir_ + first + j * span, span, entry_for(batch[j]));
         }
         batch.release();
-        retire(old);
+        retire(old, std::move(forwards));
     }
 
     // The common growth: one leaf into one bigger (or tombstone-free) leaf, when nothing can
     // throw after the allocation, in a single pass.
-    void regrow(leaf* old, std::uint32_t capacity, bool keep_keys) {
+    void regrow(leaf* old, std::uint32_t capacity, bool keep_keys, std::unique_ptr<detail::go_forward[]> forwards) {
         leaf_batch batch;  // frees the new leaf if the filler's allocation throws
         leaf* fresh = allocate_into(batch, capacity, old->local_depth, old->prefix, layout_version_ + 1);
         leaf_filler filler(fresh);
         batch.release();
         unsigned char* const from = ops::base(old);
         unsigned char* const to = filler.base();
+        std::uint32_t placed = 0;
         ops::for_each_full(old, [&](std::uint32_t s) {
             value_type& src = *ops::slot(from, s);
-            place(ops::slot(to, filler.place(hash_of(src.first))), src, !keep_keys);
+            const std::uint32_t t = filler.place(hash_of(src.first));
+            place(ops::slot(to, t), src, !keep_keys);
+            if (forwards && forwards[s].leaf != nullptr) {
+                forwards[s] = {fresh, t};
+            }
+            ++placed;
         });
+        if (placed != old->used) [[unlikely]] {
+            detail::go_map_fatal(detail::go_msg_writes);  // lost updates of `used`: racing writers
+        }
         fresh->used = old->used;
         fresh->growth_left -= old->used;
         const std::size_t first = dir_index(old->prefix);
         std::fill_n(dir_ + first, std::size_t{1} << (global_depth_ - old->local_depth), entry_for(fresh));
-        retire(old);
+        retire(old, std::move(forwards));
+    }
+
+    // Keys that may not equal themselves: floating point, or anything under a user's
+    // comparison. Integers, enums and pointers under std::equal_to always do.
+    static constexpr bool keys_reflexive =
+        (std::is_integral_v<K> || std::is_enum_v<K> || std::is_pointer_v<K>) &&
+        (std::is_same_v<KeyEqual, std::equal_to<K>> || std::is_same_v<KeyEqual, std::equal_to<>>);
+
+    // For a pinned leaf about to be rebuilt: a forward table marking (leaf = old) the slots
+    // whose key is not equal to itself, or null if there is none (the common case).
+    std::unique_ptr<detail::go_forward[]> irreflexive_slots(leaf* old) const {
+        std::unique_ptr<detail::go_forward[]> forwards;
+        if constexpr (!keys_reflexive) {
+            const unsigned char* from = ops::base(old);
+            ops::for_each_full(old, [&](std::uint32_t s) {
+                const K& key = ops::slot(from, s)->first;
+                if (!eq_(key, key)) {
+                    if (!forwards) {
+                        forwards.reset(new detail::go_forward[old->capacity]());
+                    }
+                    forwards[s].leaf = old;
+                }
+            });
+        }
+        return forwards;
     }
 
     // Builds a relocated copy of `src` at `dst`. Moving out of the const key of a slot
@@ -1037,13 +1174,23 @@ private:
         }
     }
 
-    void retire(leaf* old) noexcept {
+    void retire(leaf* old, std::unique_ptr<detail::go_forward[]> forwards = nullptr) noexcept {
         ++layout_version_;  // unpinned positions and passes notice the change (G1)
         old->retired = true;
+        if (forwards) {
+            // The leaves the NaN entries went to stay allocated while `old` does.
+            for (std::uint32_t s = 0; s < old->capacity; ++s) {
+                if (forwards[s].leaf != nullptr) {
+                    ops::pin(forwards[s].leaf);
+                }
+            }
+            old->forwards = forwards.release();
+        }
         ops::release(old);  // freed now unless a pass pins it and will follow it
     }
 
-    void transfer(leaf* old, std::uint64_t* cells, leaf_batch& batch, unsigned depth, unsigned k, bool keep_keys) {
+    void transfer(leaf* old, std::uint64_t* cells, std::uint32_t n, leaf_batch& batch, unsigned depth, unsigned k,
+                  bool keep_keys, detail::go_forward* forwards) {
         unsigned char* const from = ops::base(old);
         // Keys move only when nothing in the transfer can throw, so a rollback never has to
         // put a key back.
@@ -1056,10 +1203,16 @@ private:
         std::uint32_t done = 0;
         try {
             ops::for_each_full(old, [&](std::uint32_t s) {
+                if (done == n) [[unlikely]] {
+                    detail::go_map_fatal(detail::go_msg_writes);  // a slot filled since step 1
+                }
                 const std::uint64_t h = cells[done];
                 const std::size_t j = child_of(h, depth, k);
                 const std::uint32_t t = fillers[j].place(h);
                 place(ops::slot(fillers[j].base(), t), *ops::slot(from, s), move_keys);
+                if (forwards != nullptr && forwards[s].leaf != nullptr) {
+                    forwards[s] = {batch[j], t};
+                }
                 cells[done] = (static_cast<std::uint64_t>(j) << 32) | t;
                 ++done;
             });
@@ -1093,11 +1246,16 @@ private:
                 heap_.reset(new std::uint8_t[l->groups()]());
             }
         }
-        // The slot for the next entry with hash `h`; marks it full.
+        // The slot for the next entry with hash `h`; marks it full. A leaf is sized for the
+        // entries it receives, so every group full means the source held more entries than
+        // it counted (racing writers): G3's fatal error, not an endless probe.
         std::uint32_t place(std::uint64_t h) noexcept {
             std::uint8_t* fill = heap_ ? heap_.get() : inline_;
             std::uint64_t g = h & mask_;
             for (std::uint64_t step = 1; fill[g] == detail::group_width; ++step) {
+                if (step > mask_) [[unlikely]] {
+                    detail::go_map_fatal(detail::go_msg_writes);
+                }
                 g = (g + step) & mask_;
             }
             const unsigned lane = fill[g]++;
@@ -1144,6 +1302,9 @@ private:
         std::uint64_t pos = 0;
         do {
             leaf* l = dir_[dir_index(pos)].node();
+            if (l->prefix != pos) [[unlikely]] {
+                detail::go_map_fatal(detail::go_msg_writes);  // not a leaf boundary: the walk would not end
+            }
             const std::uint64_t next = l->interval_end();
             if (l->local_depth < depth || l->capacity < capacity) {
                 const unsigned k = l->local_depth < depth ? depth - l->local_depth : 0;
@@ -1264,6 +1425,9 @@ private:
                 l->used = src->used;
                 l->growth_left = src->growth_left;
                 const std::size_t span = std::size_t{1} << (depth - src->local_depth);
+                if (src->local_depth > depth || i + span > (std::size_t{1} << depth)) [[unlikely]] {
+                    detail::go_map_fatal(detail::go_msg_read);
+                }
                 std::fill_n(target + i, span, entry_for(l));
                 i += span;
             });
@@ -1525,11 +1689,11 @@ public:
                 return;  // cleared: the pass is over
             }
             if (following_) {
-                value_type* frozen = ops::slot(ops::base(leaf_), (next_ - 1 + offset_) & (leaf_->capacity - 1));
-                value_type* live = map_->lookup(frozen->first, map_->hash_of(frozen->first));
+                const std::uint32_t slot = (next_ - 1 + offset_) & (leaf_->capacity - 1);
+                value_type* live = map_->resolve_frozen(leaf_, slot);
                 // If the entry was erased meanwhile, dereferencing is a precondition
                 // violation; keep a non-null entry so the pass does not look finished.
-                entry_ = live != nullptr ? live : frozen;
+                entry_ = live != nullptr ? live : ops::slot(ops::base(leaf_), slot);
             }
         }
 
@@ -1609,7 +1773,7 @@ public:
                 }
                 // Following a retired leaf: its slot order decides which keys remain, the
                 // live map decides whether each still exists and with which value.
-                if (value_type* live = map_->lookup(s->first, map_->hash_of(s->first))) {
+                if (value_type* live = map_->resolve_frozen(leaf_, real + step)) {
                     entry_ = live;
                     return true;
                 }
@@ -1618,6 +1782,9 @@ public:
         }
 
         // Moves to the live leaf holding the end of leaf_'s interval, or ends the pass.
+        // Leaves only split, so that leaf starts exactly there and ends further on (or at
+        // origin_): each step advances round the hash space, and the walk ends. A leaf that
+        // breaks this was torn by a racing writer, and the walk might never end (G3).
         bool next_leaf() const noexcept {
             const std::uint64_t next = leaf_->interval_end();
             if (next == origin_) {
@@ -1625,6 +1792,10 @@ public:
                 return false;
             }
             leaf* l = map_->dir_[map_->dir_index(next)].node();
+            const std::uint64_t end = l->interval_end();
+            if (l->prefix != next || (end != origin_ && end - origin_ <= next - origin_)) [[unlikely]] {
+                detail::go_map_fatal(detail::go_msg_iterate);
+            }
             ops::pin(l);
             ops::release(leaf_);
             leaf_ = l;

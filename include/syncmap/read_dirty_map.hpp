@@ -92,7 +92,7 @@ public:
         : seed_(seed), hash_(hash), equal_(equal) {}
 
     // Precondition: no other thread uses the map and no range() is running. Frees what the
-    // map owns; tables retired earlier are freed by liburcu's call_rcu thread (with the
+    // map owns; tables retired earlier are freed by the RCU reclaimer thread (with the
     // entries only they still hold).
     ~read_dirty_map() {
         if (table* r = unpack(read_.load(std::memory_order_relaxed)).view) release_read_view(r);

@@ -119,7 +119,7 @@ public:
     // reproducible.
     explicit sync_map(std::uint64_t seed, const Hash& hash = Hash(), const KeyEqual& equal = KeyEqual())
         : seed_(seed),
-          tag_(static_cast<std::uint32_t>(detail::mix64(seed ^ 0x7a6b5c4d3e2f1011ULL) >> 32)),
+          tag_(map_tag(seed)),
           hash_(hash),
           equal_(equal) {
         std::unique_ptr<generation> gen(new generation);
@@ -408,6 +408,12 @@ public:
     }
 
 private:
+    // The tag of this map's cursors: never 0, the tag of no map (cursor.hpp, C5).
+    static std::uint32_t map_tag(std::uint64_t seed) noexcept {
+        const auto t = static_cast<std::uint32_t>(detail::mix64(seed ^ 0x7a6b5c4d3e2f1011ULL) >> 32);
+        return t != 0 ? t : 0x5a5a5a5au;
+    }
+
     // ---- Generations: what clear() leaves behind for the snapshots taken before it ------
 
     // A tree unpublished by clear(): its directory and its leaves, with what they hold.
@@ -510,6 +516,7 @@ private:
         } else {
             // acquire: pairs with link_copy's release store of written_at (the link to the
             // copy is visible with it).
+            SYNCMAP_SCHEDULE_POINT();
             const std::uint64_t seen = l->written_at.load(std::memory_order_acquire);
             if (seen <= view.at) {
                 read(l);
@@ -994,6 +1001,7 @@ private:
                 std::uint32_t order = 0;
                 for (std::uint32_t gi = 0; gi <= state->group_mask; ++gi) {
                     // acquire: the slots of full bytes were written before the byte.
+                    SYNCMAP_SCHEDULE_POINT();
                     const std::uint64_t word = state->ctrl(gi).load(std::memory_order_acquire);
                     for (detail::slot_mask m = detail::match_full(word); m; m.remove_lowest()) {
                         const slot_type& s = state->slot(gi, m.lowest());

@@ -3,9 +3,9 @@
 syncmap_add_test(NAME sync_map_api_test SOURCES sync_map_api_test.cpp TIMEOUT 300)
 syncmap_add_test(NAME sync_map_concurrency_test SOURCES sync_map_concurrency_test.cpp TIMEOUT 600)
 
-# The exception sweeps spend most of their time waiting in rcu_barrier() (liburcu's call_rcu
-# thread naps ~10 ms per wake-up), not on the CPU: three googletest shards let CTest overlap
-# the waits.
+# The exception sweeps call rcu_barrier() after every fault point; three googletest shards
+# let CTest run them in parallel (each barrier waits for a grace period, tens of
+# microseconds).
 syncmap_add_test(NAME sync_map_exception_test SOURCES sync_map_exception_test.cpp TIMEOUT 300)
 set(syncmap_exception_shards 3)
 set_tests_properties(sync_map_exception_test PROPERTIES

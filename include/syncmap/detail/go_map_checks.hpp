@@ -38,6 +38,15 @@ namespace syncmap::detail {
     std::abort();
 }
 
+// G3's three messages. Besides the write flag, every loop of go_map that a racing writer
+// can corrupt (probe sequences, placement in a rebuild, the walk of a pass from leaf to
+// leaf) is bounded by what a consistent map allows and ends with the message of the
+// operation that met the corruption, so misuse that slips past the flag still ends in the
+// fatal error instead of spinning or overrunning a buffer.
+inline constexpr const char* go_msg_writes = "concurrent map writes";
+inline constexpr const char* go_msg_read = "concurrent map read and map write";
+inline constexpr const char* go_msg_iterate = "concurrent map iteration and map write";
+
 template <bool Enabled>
 class go_write_flag;
 
@@ -52,25 +61,25 @@ public:
     // Reads (find, at, count, contains) and iterator steps: nobody may be writing.
     void check_read() const noexcept {
         if (writing_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-            go_map_fatal("concurrent map read and map write");
+            go_map_fatal(go_msg_read);
         }
     }
     void check_iterate() const noexcept {
         if (writing_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-            go_map_fatal("concurrent map iteration and map write");
+            go_map_fatal(go_msg_iterate);
         }
     }
     // A write: nobody else may be writing when it starts, and the flag must still be ours
     // when it ends (another writer that started at the same instant clears it first).
     void begin_write() noexcept {
         if (writing_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-            go_map_fatal("concurrent map writes");
+            go_map_fatal(go_msg_writes);
         }
         writing_.store(1, std::memory_order_relaxed);
     }
     void end_write() noexcept {
         if (writing_.load(std::memory_order_relaxed) == 0) [[unlikely]] {
-            go_map_fatal("concurrent map writes");
+            go_map_fatal(go_msg_writes);
         }
         writing_.store(0, std::memory_order_relaxed);
     }

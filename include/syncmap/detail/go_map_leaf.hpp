@@ -61,13 +61,25 @@ constexpr std::uint32_t go_leaf_max_load(std::uint32_t capacity) noexcept {
 }
 
 // Smallest leaf capacity (a power of two) that holds `entries` with room for one more.
+// Stops at 2^31 slots rather than wrapping round to 0 and looping forever on a count no
+// leaf can hold (a `used` counter torn by racing writers; go_map::rebuild rejects those).
 constexpr std::uint32_t go_leaf_capacity_for(std::size_t entries) noexcept {
     std::uint32_t capacity = go_leaf_min_slots;
-    while (go_leaf_max_load(capacity) <= entries) {
+    while (capacity < (std::uint32_t{1} << 31) && go_leaf_max_load(capacity) <= entries) {
         capacity *= 2;
     }
     return capacity;
 }
+
+struct go_leaf;
+
+// Where an entry of a retired leaf went when the leaf was rebuilt: its new leaf and slot.
+// Kept only for keys that are not equal to themselves (NaN), which a pass following the
+// retired leaf cannot look up (see go_leaf::forwards).
+struct go_forward {
+    go_leaf* leaf = nullptr;  // null: no entry to follow from this slot
+    std::uint32_t slot = 0;
+};
 
 struct alignas(64) go_leaf {
     constexpr go_leaf(std::uint32_t capacity_, std::uint8_t depth, std::uint64_t prefix_, std::uint64_t born,
@@ -79,7 +91,8 @@ struct alignas(64) go_leaf {
           prefix(prefix_),
           born_version(born),
           local_depth(depth),
-          retired(false) {}
+          retired(false),
+          forwards(nullptr) {}
 
     // 1 for the map while the leaf is live, plus 1 per iterator pinning it (a pass). The
     // leaf is freed when it drops to 0. Atomic because const iteration may run in several
@@ -97,6 +110,13 @@ struct alignas(64) go_leaf {
     std::uint64_t born_version;
     std::uint8_t local_depth;   // covers 2^(64 - local_depth) hashes
     bool retired;               // split or rebuilt; frozen from then on
+    // Set when a pinned leaf holding keys not equal to themselves (NaN) is retired: one
+    // go_forward per slot, naming the new slot of each such entry, with a reference held
+    // on each leaf named, so that a pass following this leaf can still reach those
+    // entries (a lookup cannot find them; Go's grownKeyElem has the same problem). A named
+    // leaf rebuilt later is then pinned, so it records its own forwards: a chain, freed
+    // with this leaf. Null otherwise (always, for keys that equal themselves).
+    go_forward* forwards;
 
     std::uint32_t groups() const noexcept { return capacity / group_width; }
     // One past the last hash of the interval, modulo 2^64 (depth 0 covers everything and
@@ -278,6 +298,15 @@ struct go_leaf_ops {
     static void release(go_leaf* leaf) noexcept {
         if (leaf->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
             destroy_entries(leaf);
+            if (go_forward* fw = leaf->forwards) {
+                leaf->forwards = nullptr;
+                for (std::uint32_t i = 0; i < leaf->capacity; ++i) {
+                    if (fw[i].leaf != nullptr) {
+                        release(fw[i].leaf);
+                    }
+                }
+                delete[] fw;
+            }
             deallocate(leaf);
         }
     }

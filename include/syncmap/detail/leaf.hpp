@@ -47,7 +47,6 @@
 
 #include "control_bytes.hpp"
 #include "leaf_lock.hpp"
-#include "rcu.hpp"
 #include "schedule_point.hpp"
 
 namespace syncmap::detail {
