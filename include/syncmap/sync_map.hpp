@@ -1623,10 +1623,14 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::unregister_snapshot(std::uint64_t 
             gen->release();
             return;
         }
+        // Inside the closed gate: a writer that saw this snapshot as live has linked its copy
+        // by now (and the sweep below finds it), and every later writer sees it gone.
+        gate_.close();
         auto it = std::lower_bound(live_versions_.begin(), live_versions_.end(), version);
         live_versions_.erase(it);
         newest_live_.store(live_versions_.empty() ? no_snapshot_newest : live_versions_.back(),
                            std::memory_order_relaxed);
+        gate_.open();
         sweep = retained_.load(std::memory_order_relaxed) > 0;
         if (sweep) {
             // Snapshots created from now on have versions >= clock.
