@@ -4,10 +4,14 @@
 // n keys are stored; writers overwrite them (up to 1M stores/s) for the whole run. After a
 // quiet baseline one snapshot is taken, kept for a while, and destroyed; a sampler reads
 // the map's own retention counter (counters().retained: sync_map's stats().versions_retained,
-// superseded nodes and tombstones; cow_map's retained table versions) and the memory retired
-// but not yet freed (pending_bytes) every millisecond. Reported: the retention before, while
-// the snapshot lives (sync_map keeps at most one old version per key, however many writes),
-// and after it is destroyed, and how much retired memory the release handed to RCU.
+// entries held in preserved leaf copies; cow_map's retained table versions) and the memory
+// retired but not yet freed (pending_bytes) every millisecond. In the second half of the
+// held snapshot's life a stream of short snapshots is taken and released one at a time:
+// S3 bounds what the map keeps by the snapshots alive, not by how many came and went
+// (sync_map: at most one copy of each leaf per live snapshot, so at most 2n entries while
+// one short snapshot lives beside the held one). Reported: the retention before, while the
+// snapshot lives, during the stream, and after it is destroyed, and how much retired memory
+// the release handed to RCU.
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -68,7 +72,20 @@ std::vector<scenario_result> run_snapshot_memory(const adapter_entry& e, const s
     std::unique_ptr<snapshot_view> snap = map->snapshot();
     const auto taken = clock::now();
     const std::size_t snap_size = snap->size();
-    std::this_thread::sleep_for(std::chrono::duration<double>(life_seconds));
+    std::this_thread::sleep_for(std::chrono::duration<double>(life_seconds / 2));
+    // The stream of short snapshots beside the held one.
+    const auto stream_start = clock::now();
+    std::size_t short_snapshots = 0;
+    double stream_max = 0;
+    while (clock::now() - stream_start < std::chrono::duration<double>(life_seconds / 2)) {
+        {
+            std::unique_ptr<snapshot_view> brief = map->snapshot();
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+            stream_max = std::max(stream_max, static_cast<double>(map->counters().retained.value_or(0)));
+        }
+        ++short_snapshots;
+        stream_max = std::max(stream_max, static_cast<double>(map->counters().retained.value_or(0)));
+    }
     const std::int64_t retained_at_release = map->counters().retained.value_or(0);
     const auto released = clock::now();
     snap.reset();
@@ -99,6 +116,9 @@ std::vector<scenario_result> run_snapshot_memory(const adapter_entry& e, const s
     r.metric("overwrites per second", static_cast<double>(overwrites.load()) / seconds_since_start(clock::now()));
     r.metric("retained max before snapshot", before_max);
     r.metric("retained max while snapshot lives", during_max);
+    r.metric("short snapshots taken beside it", static_cast<double>(short_snapshots));
+    r.metric("retained max during the short snapshots", stream_max);
+    r.metric("retained max during the short snapshots per key", stream_max / static_cast<double>(n));
     r.metric("retained at release", static_cast<double>(retained_at_release));
     r.metric("retained just after release", static_cast<double>(retained_just_after));
     r.metric("retained max 10 ms after release on", after_max);
