@@ -14,11 +14,13 @@ namespace syncmap {
 // a consistent picture when the map is quiescent, a close one otherwise.
 struct map_stats {
     std::uint64_t leaf_splits = 0;        // a full leaf became two
-    std::uint64_t leaf_rebuilds = 0;      // a leaf full of tombstones was rebuilt (or grown)
+    std::uint64_t leaf_rebuilds = 0;      // a leaf full of deleted slots was rebuilt (or grown)
     std::uint64_t directory_growths = 0;  // the directory doubled
     std::uint64_t clears = 0;             // clear() calls
     std::size_t live_snapshots = 0;       // snapshots of this map alive now
-    std::int64_t versions_retained = 0;   // superseded nodes and tombstones kept for snapshots
+    // Entries held in leaf copies preserved for live snapshots (sync_map copies a leaf the
+    // first time it is written after a snapshot that reads it; docs/DESIGN.md).
+    std::int64_t versions_retained = 0;
     // Bytes retired by every syncmap container in the process and not yet freed by the
     // RCU callback thread (superseded nodes, old leaves and directories).
     std::int64_t retired_bytes_pending = 0;
