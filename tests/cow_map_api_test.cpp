@@ -9,7 +9,7 @@
 namespace syncmap_test {
 
 // The suite is single-threaded: under ThreadSanitizer it checks only how writers hand
-// tables to liburcu's call_rcu thread, which one instantiation covers as well as two (and
+// tables to the RCU reclaimer thread, which one instantiation covers as well as two (and
 // every cow_map write copies the table, which is slow under TSan). Other builds run both.
 #if defined(__SANITIZE_THREAD__)
 using cow_maps = ::testing::Types<syncmap::cow_map<std::uint64_t, std::uint64_t>>;

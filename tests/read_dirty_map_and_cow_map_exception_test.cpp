@@ -19,7 +19,7 @@
 // swept at two sizes: one where an insert edits a clone, one where it must rebuild.
 //
 // The replaced operator new lives in this binary only. It fails only on the thread that
-// armed the fault (never liburcu's call_rcu thread), and allocates through malloc, so
+// armed the fault (never the RCU reclaimer thread), and allocates through malloc, so
 // AddressSanitizer still sees every block.
 #include <syncmap/cow_map.hpp>
 #include <syncmap/read_dirty_map.hpp>
@@ -272,7 +272,7 @@ long sweep(const char* state, Setup&& setup, const operation<Map>& op) {
         const model before = setup(m);
         model after = before;
         const outcome expected = op.apply(after);
-        // Hand this thread's retire batch to liburcu, so that the operation's reservation
+        // Hand this thread's retire batch to the reclaimer, so that the operation's reservation
         // sometimes has to allocate a new one (an allocation fault point of its own).
         syncmap::detail::rcu_this_thread().flush();
         fault::arm(n);

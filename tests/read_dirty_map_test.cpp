@@ -328,7 +328,7 @@ TEST(ReadDirtyMap, KeysStoredByAnotherThreadAfterStartAreNeverYielded) {
 // and expunges entries: the walk continues over the old view (Go semantics: entries keep
 // their values after Clear), yielding each original key once. Under ASan this also
 // checks that nothing the walk still uses is freed: the old views, dirty maps and entries
-// dropped by the callback are retired at once, and liburcu frees them while the long
+// dropped by the callback are retired at once, and the reclaimer frees them while the long
 // walk continues.
 TEST(ReadDirtyMap, RangeSurvivesPromotionsAndClearFromTheCallback) {
     constexpr u64 big = 20000;

@@ -23,7 +23,7 @@
 // retire batch absent, so that allocating the batch is itself a fault point.
 //
 // The replaced operator new lives in this binary only. It counts allocations made through
-// operator new and delete from every thread (the call_rcu thread frees retired nodes) and
+// operator new and delete from every thread (the RCU reclaimer thread frees retired nodes) and
 // fails only on the thread that armed the fault. It allocates through malloc, so
 // AddressSanitizer still sees every block.
 #include <syncmap/sync_map.hpp>
@@ -298,7 +298,7 @@ struct sweep_result {
 // operation and returns its result; `after` is the expected contents on success, and
 // `expected` the expected result (as ids).
 //
-// Each rcu_barrier() takes about 10 ms (liburcu's call_rcu thread naps after waking), so
+// Each rcu_barrier() waits for a grace period, so
 // the sweep uses two per fault point (after building the map, after the failed call) and
 // checks for leaks across the whole sweep once, after the last map is destroyed. The start
 // without a retire batch adds a fault point only where allocations are the only fault

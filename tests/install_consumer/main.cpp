@@ -1,5 +1,5 @@
-// Uses sync_map through the installed headers and the package's link interface (liburcu,
-// threads): point operations, a range racing with a writer thread, heterogeneous lookup.
+// Uses sync_map through the installed headers and the package's link interface
+// (threads): point operations, a range racing with a writer thread, heterogeneous lookup.
 #include <syncmap/sync_map.hpp>
 
 #include <cstdint>
