@@ -521,6 +521,12 @@ void dfs_both(const scenario& sc, int bound) {
     dfs<node_map>(sc, "nodes", bound);
 }
 
+// The same, with the constant hash that puts every key in one probe sequence.
+void dfs_both_colliding(const scenario& sc, int bound) {
+    dfs<inline_collide>(sc, "inline", bound);
+    dfs<node_collide>(sc, "nodes", bound);
+}
+
 // ---- Tests -------------------------------------------------------------------------------
 
 TEST(ProtocolSchedule, InsertVsLoad) {
@@ -563,21 +569,18 @@ TEST(ProtocolSchedule, SnapshotIterateVsOverwrite) {
 TEST(ProtocolSchedule, CollidingEraseInsertVsLoad) {
     const scenario sc{"collide_erase_insert_vs_load", three(), false, {}, {erase(1), store(5, 1), store(1, 2)},
                       {{load(1), load(3)}}};
-    dfs<inline_collide>(sc, "inline", bound);
-    dfs<node_collide>(sc, "nodes", bound);
+    dfs_both_colliding(sc, bound);
 }
 
 TEST(ProtocolSchedule, CollidingVsRange) {
     const scenario sc{"collide_vs_range", three(), false, {}, {erase(1), store(5, 1), store(1, 2)}, {{range}}};
-    dfs<inline_collide>(sc, "inline", bound);
-    dfs<node_collide>(sc, "nodes", bound);
+    dfs_both_colliding(sc, bound);
 }
 
 TEST(ProtocolSchedule, CollidingSnapshotLoad) {
     const scenario sc{"collide_snapshot_load", three(), true, {}, {erase(1), store(5, 1), store(2, 2)},
                       {{snap_load(1), snap_load(2), snap_load(5)}}};
-    dfs<inline_collide>(sc, "inline", bound);
-    dfs<node_collide>(sc, "nodes", bound);
+    dfs_both_colliding(sc, bound);
 }
 
 // A full home group: key 1, erased and re-inserted, moves to the next group of the probe
@@ -588,15 +591,13 @@ TEST(ProtocolSchedule, CollidingSnapshotLoad) {
 TEST(ProtocolSchedule, CollidingFullGroupVsRange) {
     const scenario sc{"collide_full_group_vs_range", eight(), false, {}, {erase(1), store(9, 1), store(1, 2)},
                       {{range}}};
-    dfs<inline_collide>(sc, "inline", bound);
-    dfs<node_collide>(sc, "nodes", bound);
+    dfs_both_colliding(sc, bound);
 }
 
 TEST(ProtocolSchedule, CollidingFullGroupVsLoad) {
     const scenario sc{"collide_full_group_vs_load", eight(), false, {}, {erase(1), store(9, 1), store(1, 2)},
                       {{load(1), load(9), load(8)}}};
-    dfs<inline_collide>(sc, "inline", bound);
-    dfs<node_collide>(sc, "nodes", bound);
+    dfs_both_colliding(sc, bound);
 }
 
 // Two snapshots: the first reads a preserved copy, the second the live leaf, and the
