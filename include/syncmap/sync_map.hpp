@@ -73,6 +73,7 @@
 #include "detail/rcu.hpp"
 #include "detail/writer_gate.hpp"
 #include "hash.hpp"
+#include "tiebreak_hash.hpp"
 #include "stats.hpp"
 #include "storage.hpp"
 
@@ -299,28 +300,31 @@ public:
     // Lock-free; O(n + leaves). Stopping early costs O(1).
     template <class F>
     void range(F&& f) const {
-        traverse(live_view(), 0, std::numeric_limits<std::size_t>::max(), f, nullptr, nullptr, leaf_order::any);
+        traverse(live_view(), {}, std::numeric_limits<std::size_t>::max(), f, nullptr, nullptr, leaf_order::any);
     }
 
     // The same, reporting what the traversal did.
     template <class F>
     void range(F&& f, traversal_stats& stats) const {
-        traverse(live_view(), 0, std::numeric_limits<std::size_t>::max(), f, nullptr, &stats, leaf_order::any);
+        traverse(live_view(), {}, std::numeric_limits<std::size_t>::max(), f, nullptr, &stats, leaf_order::any);
     }
 
-    // Cancellable range: checks `stop` before each leaf and returns where it stopped, as a
-    // cursor that scan() resumes (the pass then still meets W1-W4 as a whole, C2). Returns a
-    // done() cursor if the traversal completed. If f returns false, the cursor resumes
-    // after that key's hash (keys sharing all 64 hash bits with it, if any, are skipped).
+    // Cancellable range: checks `stop` before each callback, so no callback starts after a
+    // check that saw the stop requested (W6), and returns where it stopped, as a cursor
+    // that scan() resumes (the pass then still meets W1-W4 as a whole, C2). Returns a
+    // done() cursor if the traversal completed. If f returns false, the cursor resumes just
+    // after that key. Offers each leaf in traversal order (hash, then tiebreak hash), which
+    // a cursor needs to stand anywhere inside a leaf.
     template <class F>
     cursor range(F&& f, std::stop_token stop, traversal_stats* stats = nullptr) const {
-        return traverse(live_view(), 0, std::numeric_limits<std::size_t>::max(), f, &stop, stats, order_for<F>());
+        return traverse(live_view(), {}, std::numeric_limits<std::size_t>::max(), f, &stop, stats, leaf_order::sorted);
     }
 
     // Resumable, chunked traversal (C1-C5). Offers f(key, value) the entries from
     // `from`'s position on, leaf by leaf in ascending hash order, and returns the cursor to
     // pass next; done() when the pass is complete. A call offers at most `chunk` entries
-    // (more only to finish a run of keys sharing all 64 hash bits), and at least chunk / 2
+    // (more only for keys that no cursor can separate: same 64-bit hash and no tiebreak
+    // hash, see tiebreak_hash.hpp), and at least chunk / 2
     // unless the pass ends: it prefers to stop at a leaf boundary. A default-constructed cursor starts a pass.
     // A full pass made of any number of calls, with any mutation between or during them,
     // meets W1-W4 over [first call start, last call end], and never offers a key twice
@@ -333,7 +337,7 @@ public:
         if (chunk == 0) throw invalid_cursor("syncmap::sync_map::scan: chunk size must be at least 1, got 0");
         from.require_tag(tag_, "syncmap::sync_map::scan");
         if (from.done()) return from;
-        return traverse(live_view(), from.position(), chunk, f, nullptr, stats, order_for<F>());
+        return traverse(live_view(), {from.position(), from.tiebreak()}, chunk, f, nullptr, stats, order_for<F>());
     }
 
     // ---- Snapshots ---------------------------------------------------------------------
@@ -472,12 +476,50 @@ private:
     static const K& entry_key(const node_type* n) noexcept { return n->key; }
     static const V& entry_value(const inline_entry& e) noexcept { return e.value; }
     static const V& entry_value(const node_type* n) noexcept { return n->value; }
-    // Order within a run of equal hashes: fixed for a given leaf state (S4).
-    static bool entry_less(const inline_entry& a, const inline_entry& b) noexcept {
-        return a.hash != b.hash ? (a.hash) < (b.hash) : a.order < b.order;
+    // Where a traversal stands: every entry ordered below (hash, tiebreak) has been offered
+    // (cursor.hpp). A tiebreak of 0 is the start of the hash's run. For keys without a
+    // tiebreak hash (ordinal_ties), the tiebreak counts the entries of the hash's run
+    // already offered, in the leaf's fixed tie order (entry_less).
+    static constexpr bool ordinal_ties = !detail::has_tiebreak_hash<K>;
+    struct pass_position {
+        std::uint64_t hash = 0;
+        std::uint64_t tiebreak = 0;
+    };
+
+    // The second key hash that orders a run of equal hashes (tiebreak_hash.hpp), or 0 for
+    // keys without one. Computed only inside such runs, so a seeded hash never pays for it.
+    std::uint64_t tiebreak_of(const K& key) const noexcept {
+        if constexpr (detail::has_tiebreak_hash<K>) {
+            return static_cast<std::uint64_t>(tiebreak_hash<K>{}(key, seed_));
+        } else {
+            return 0;
+        }
     }
-    static bool entry_less(const node_type* a, const node_type* b) noexcept {
-        return a->hash != b->hash ? (a->hash) < (b->hash) : std::less<>{}(a, b);
+    // The traversal order: by hash, then by tiebreak.
+    bool entry_before(const entry_type& a, const pass_position& p) const noexcept {
+        return entry_hash(a) != p.hash ? entry_hash(a) < p.hash : tiebreak_of(entry_key(a)) < p.tiebreak;
+    }
+    // Whether a and b, adjacent in traversal order, fall at the same position, so that no
+    // cursor can stand between them (two keys whose hash and tiebreak hash both collide).
+    bool entry_tied(const entry_type& a, const entry_type& b) const noexcept {
+        if constexpr (ordinal_ties) {
+            return false;  // an ordinal separates any two
+        } else {
+            return entry_hash(a) == entry_hash(b) && tiebreak_of(entry_key(a)) == tiebreak_of(entry_key(b));
+        }
+    }
+    // The traversal order, then a tie-break fixed for a given leaf state (S4): slot index
+    // (inline) or node address.
+    bool entry_less(const entry_type& a, const entry_type& b) const noexcept {
+        if (entry_hash(a) != entry_hash(b)) return entry_hash(a) < entry_hash(b);
+        const std::uint64_t ta = tiebreak_of(entry_key(a));
+        const std::uint64_t tb = tiebreak_of(entry_key(b));
+        if (ta != tb) return ta < tb;
+        if constexpr (inline_storage) {
+            return a.order < b.order;
+        } else {
+            return std::less<>{}(a, b);
+        }
     }
 
     // ---- Views: which leaf state a reader reads ------------------------------------------
@@ -976,8 +1018,8 @@ private:
 
     // ---- Traversal engine --------------------------------------------------------------
 
-    // Fills `out` with the entries of leaf `l`, as `view` sees it, whose hash is at or past
-    // `position`, each key once, sorted by (hash, tie-break) if `sorted`; `cut_possible`
+    // Fills `out` with the entries of leaf `l`, as `view` sees it, at or past `position` in
+    // traversal order, each key once, sorted by entry_less if `sorted`; `cut_possible`
     // says whether the caller may cut the batch by hash (a chunk): if not, and `hashed` is
     // given, inline entries may be left without their hashes (*hashed = false); returns the end of
     // the interval read (a preserved copy read for a snapshot may span more than `l`). Each
@@ -991,7 +1033,7 @@ private:
     static void shrink(std::vector<entry_type>& b, std::size_t n) noexcept { b.resize(n); }
 
     template <class View, class Out>
-    std::uint64_t collect(const View& view, const leaf* l, std::uint64_t position, bool sorted, Out& out,
+    std::uint64_t collect(const View& view, const leaf* l, pass_position position, bool sorted, Out& out,
                           bool cut_possible = true, bool* hashed = nullptr) const {
         bool may_repeat = false;
         const leaf* x = read_leaf(view, l, [&](const leaf* state) {
@@ -1028,18 +1070,27 @@ private:
         // nothing needs them: a whole leaf offered in slot order, without a chunk to cut.
         std::size_t kept = 0;
         if constexpr (inline_storage) {
-            if (!sorted && !may_repeat && !cut_possible && position <= x->interval_begin() && hashed != nullptr) {
+            const bool whole = position.hash < x->interval_begin() ||
+                               (position.hash == x->interval_begin() && position.tiebreak == 0);
+            if (!sorted && !may_repeat && !cut_possible && whole && hashed != nullptr) {
                 *hashed = false;
                 return x->interval_end();
             }
             hash_entries(out);
         }
-        for (entry_type& e : out) {
-            if (entry_hash(e) >= position) out[kept++] = e;
+        if (position.tiebreak == 0 || ordinal_ties) {
+            for (entry_type& e : out) {
+                if (entry_hash(e) >= position.hash) out[kept++] = e;
+            }
+        } else {
+            for (entry_type& e : out) {
+                if (!entry_before(e, position)) out[kept++] = e;
+            }
         }
         shrink(out, kept);
-        if (sorted || may_repeat) {
-            std::sort(out.begin(), out.end(), [](const entry_type& a, const entry_type& b) { return entry_less(a, b); });
+        const bool skip_ordinals = ordinal_ties && position.tiebreak != 0;
+        if (sorted || may_repeat || skip_ordinals) {
+            std::sort(out.begin(), out.end(), [this](const entry_type& a, const entry_type& b) { return entry_less(a, b); });
         }
         if (may_repeat) {
             kept = 0;
@@ -1054,6 +1105,15 @@ private:
                 if (!duplicate) out[kept++] = out[i];
             }
             shrink(out, kept);
+        }
+        if (skip_ordinals) {
+            // The run of position.hash leads the sorted batch; its first `tiebreak` entries
+            // were offered before.
+            std::size_t run = 0;
+            while (run < out.size() && entry_hash(out[run]) == position.hash) ++run;
+            const std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(position.tiebreak, run));
+            std::move(out.begin() + static_cast<std::ptrdiff_t>(skip), out.end(), out.begin());
+            shrink(out, out.size() - skip);
         }
         return x->interval_end();
     }
@@ -1100,14 +1160,36 @@ private:
         return std::is_void_v<std::invoke_result_t<F&, const K&, const V&>> ? leaf_order::any : leaf_order::sorted;
     }
 
+    // Where a pass stands between batch[i - 1] (offered) and batch[i] (not), adjacent in
+    // traversal order: the start of batch[i]'s hash run if batch[i - 1] has a smaller hash
+    // (no tiebreak needed: the common case), else batch[i]'s (hash, tiebreak), or, for keys
+    // without a tiebreak hash, (hash, how many of the run precede it). If the two are tied
+    // (hash and tiebreak hash both collide), that is also batch[i - 1]'s position, so a
+    // resume offers the tied entries already offered again rather than skip the others.
+    // `batch` was collected from `start` and is in traversal order up to i.
+    template <class Batch>
+    pass_position boundary(const Batch& batch, std::size_t i, const pass_position& start) const noexcept {
+        const std::uint64_t h = entry_hash(batch[i]);
+        if (entry_hash(batch[i - 1]) != h) return {h, 0};
+        if constexpr (ordinal_ties) {
+            std::size_t first = i;
+            while (first > 0 && entry_hash(batch[first - 1]) == h) --first;
+            return {h, (i - first) + (start.hash == h ? start.tiebreak : 0)};
+        } else {
+            return {h, tiebreak_of(entry_key(batch[i]))};
+        }
+    }
+
     // The one traversal loop behind range, scan and the snapshots' range and scan. Walks
-    // leaves by hash position from `position`, one RCU read-side section per leaf, and
-    // returns where it stopped: every entry with a hash below the returned position has
-    // been offered, none at or above it. `chunk` bounds how many entries to offer (a run of
-    // equal hashes is never split, so a chunk may exceed it); `stop` is checked before each
-    // leaf.
+    // leaves by position from `position`, one RCU read-side section per leaf, and returns
+    // where it stopped: every entry ordered below the returned position (by hash, then
+    // tiebreak hash) has been offered, none at or above it, except entries tied at one
+    // position (keys without a tiebreak hash sharing all 64 hash bits), which a chunk never
+    // splits and which a stop among them offers again on resume. `chunk` bounds how many
+    // entries to offer (a tied run may exceed it); `stop` is checked before each entry, so
+    // the caller must ask for leaf_order::sorted with it.
     template <class View, class F>
-    cursor traverse(const View& view, std::uint64_t position, std::size_t chunk, F& f, const std::stop_token* stop,
+    cursor traverse(const View& view, pass_position position, std::size_t chunk, F& f, const std::stop_token* stop,
                     traversal_stats* stats, leaf_order order, std::uint32_t tag = 0) const {
         if (tag == 0) tag = tag_;
         const std::uint64_t changes_before = stats != nullptr ? structural_change_count() : 0;
@@ -1124,78 +1206,99 @@ private:
             }
             return c;
         };
+        auto stopped_at = [&](pass_position p) { return finish(cursor::make(tag, p.hash, p.tiebreak, false)); };
         constexpr std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
+        const bool sorted = order == leaf_order::sorted;
         batch_type batch;
         for (;;) {
-            if (stop != nullptr && stop->stop_requested()) return finish(cursor::make(tag, position, false));
+            if (stop != nullptr && stop->stop_requested()) return stopped_at(position);
             detail::rcu_reader reader;
-            const leaf* l = view.dir()->leaf_for(position);
+            const leaf* l = view.dir()->leaf_for(position.hash);
             // Prefer ending a chunk at a leaf boundary: once half the chunk is offered, a
             // leaf that would overflow it is left whole for the next call, which then
             // neither re-reads a half-consumed leaf nor selects within it. (live is a
             // relaxed count: a heuristic only; positions stay exact either way.)
             if (yielded > 0 && yielded >= chunk / 2 && yielded + l->live.load(std::memory_order_relaxed) > chunk) {
-                return finish(cursor::make(tag, position, false));
+                return stopped_at(position);
             }
             ++leaves;
             const std::size_t room = chunk - yielded;  // > 0: we return once it reaches 0
             // A cut needs hashes; expect one only if the leaf may not fit (live is a relaxed
             // count: if it was stale, the hashes are computed below after all).
             bool hashed = true;
-            std::uint64_t next = collect(view, l, position, order == leaf_order::sorted, batch,
-                                         l->live.load(std::memory_order_relaxed) > room, &hashed);
+            const std::uint64_t end = collect(view, l, position, sorted, batch,
+                                              l->live.load(std::memory_order_relaxed) > room, &hashed);
+            pass_position next{end, 0};
             std::size_t count = batch.size();
-            bool done = next == 0;  // the leaf reaches the top of the hash space
+            bool done = end == 0;  // the leaf reaches the top of the hash space
             // The next leaf sits elsewhere in memory: start fetching it while this one's
             // entries go to the callback.
-            if (!done) prefetch_leaf(view.dir()->leaf_for(next));
-            bool partial = false;
+            if (!done) prefetch_leaf(view.dir()->leaf_for(end));
             if (count > room) {
                 if (!hashed) hash_entries(batch);
+                auto less = [this](const entry_type& a, const entry_type& b) { return entry_less(a, b); };
                 std::size_t cut = room;
-                std::uint64_t cut_hash;
-                if (order == leaf_order::sorted) {
-                    while (cut < count && entry_hash(batch[cut]) == entry_hash(batch[cut - 1])) ++cut;
-                    cut_hash = cut < count ? entry_hash(batch[cut]) : 0;
-                } else {
-                    auto by_hash = [](const entry_type& a, const entry_type& b) { return entry_hash(a) < entry_hash(b); };
-                    std::nth_element(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(room), batch.end(), by_hash);
-                    cut_hash = entry_hash(batch[room]);
-                    // Offer exactly the entries below the pivot's hash...
-                    cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const entry_type& n) {
-                                                       return entry_hash(n) < cut_hash;
+                std::size_t run = count;     // batch[0, run) is in traversal order...
+                bool in_order = sorted;      // ...if this is set
+                if (!sorted) {
+                    // Offer the entries whose hash is below the pivot's...
+                    std::nth_element(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(room), batch.end(), less);
+                    const std::uint64_t pivot = entry_hash(batch[room]);
+                    cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const entry_type& e) {
+                                                       return entry_hash(e) < pivot;
                                                    }) - batch.begin());
-                    if (cut == 0) {
-                        // ...or, if the pivot's hash is the smallest, its whole run.
-                        cut = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const entry_type& n) {
-                                                           return entry_hash(n) == cut_hash;
+                    if (cut > 0) {
+                        next = {pivot, 0};
+                        count = cut;
+                        done = false;
+                    } else {
+                        // ...or, if the pivot's hash is the smallest, its run (more than
+                        // `room` keys sharing all 64 hash bits), cut in traversal order.
+                        run = static_cast<std::size_t>(std::partition(batch.begin(), batch.end(), [&](const entry_type& e) {
+                                                           return entry_hash(e) == pivot;
                                                        }) - batch.begin());
-                        if (cut_hash == top) {
-                            cut_hash = 0;
-                            done = true;
-                        } else {
-                            ++cut_hash;
+                        std::sort(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(run), less);
+                        in_order = true;
+                        cut = room;
+                        if (run < count) {
+                            // Whatever happens in the run, what lies past it is not offered now.
+                            next = {pivot + 1, 0};  // < top: larger hashes follow
+                            count = run;
+                            done = false;
                         }
                     }
                 }
-                if (cut < count) {
-                    count = cut;
-                    next = cut_hash;
-                    partial = true;
-                    done = done && next == 0;
+                if (in_order) {
+                    // Never separate tied entries: no position lies between them.
+                    while (cut < run && entry_tied(batch[cut], batch[cut - 1])) ++cut;
+                    if (cut < run) {
+                        next = boundary(batch, cut, position);
+                        count = cut;
+                        done = false;
+                    }
                 }
             }
             for (std::size_t i = 0; i < count; ++i) {
-                const entry_type& n = batch[i];
+                const entry_type& e = batch[i];
+                // Sorted whenever there is a token (see above): the boundary before e is exact.
+                if (stop != nullptr && stop->stop_requested()) {
+                    return stopped_at(i == 0 ? position : boundary(batch, i, position));
+                }
                 ++yielded;
-                if (!call(f, entry_key(n), entry_value(n))) {
-                    const std::uint64_t h = entry_hash(n);
-                    return finish(cursor::make(tag, h + 1, h == top));
+                if (!call(f, entry_key(e), entry_value(e))) {
+                    if (!sorted) return finish(cursor::make(tag, 0, 0, false));  // plain range: no cursor
+                    // Just after e. What follows e in the leaf is batch[i + 1], even past a
+                    // cut: only if it shares e's hash does the position need a tiebreak.
+                    const std::uint64_t h = entry_hash(e);
+                    if (i + 1 < batch.size() && entry_hash(batch[i + 1]) == h) {
+                        return stopped_at(boundary(batch, i + 1, position));
+                    }
+                    return finish(cursor::make(tag, h + 1, 0, h == top));
                 }
             }
-            if (done) return finish(cursor::make(tag, 0, true));
+            if (done) return finish(cursor::make(tag, 0, 0, true));
             position = next;
-            if (partial || yielded >= chunk) return finish(cursor::make(tag, position, false));
+            if (count < batch.size() || yielded >= chunk) return stopped_at(position);
         }
     }
 
@@ -1478,7 +1581,7 @@ public:
     // time; f returns bool (false stops) or void. f may call any member of the map.
     template <class F>
     void range(F&& f) const {
-        map_->traverse(view(), 0, std::numeric_limits<std::size_t>::max(), f, nullptr, nullptr, leaf_order::sorted,
+        map_->traverse(view(), {}, std::numeric_limits<std::size_t>::max(), f, nullptr, nullptr, leaf_order::sorted,
                        tag());
     }
 
@@ -1491,7 +1594,8 @@ public:
         if (chunk == 0) throw invalid_cursor("syncmap::sync_map::snapshot_type::scan: chunk size must be at least 1, got 0");
         from.require_tag(tag(), "syncmap::sync_map::snapshot_type::scan");
         if (from.done()) return from;
-        return map_->traverse(view(), from.position(), chunk, f, nullptr, stats, leaf_order::sorted, tag());
+        return map_->traverse(view(), {from.position(), from.tiebreak()}, chunk, f, nullptr, stats, leaf_order::sorted,
+                              tag());
     }
 
     // A forward iterator over the snapshot's entries (S4). It holds the entries of one
@@ -1546,7 +1650,7 @@ public:
                 const view_t v = snap_->view();
                 const leaf* l = v.dir()->leaf_for(position);
                 batch_position_ = position;
-                position = snap_->map_->collect(v, l, position, true, batch_);
+                position = snap_->map_->collect(v, l, {position, 0}, true, batch_);
                 done = position == 0;
             }
             next_position_ = position;

@@ -179,8 +179,8 @@ public:
     // One call of the container's chunked scan (caps().scan; same rules as
     // snapshot_view::scan). A full pass is the calls from a default cursor to a done one.
     virtual scan_cursor scan(const scan_cursor&, std::size_t, range_callback, bool) { throw_unsupported("scan"); }
-    // range(f, stop_token): stops before the next leaf once `stop` is requested (or after
-    // f returns false) and returns the cursor that scan() resumes from (caps().scan).
+    // range(f, stop_token): stops before the next callback once `stop` is requested (or
+    // after f returns false) and returns the cursor that scan() resumes from (caps().scan).
     virtual scan_cursor range_until_stopped(range_callback, std::stop_token) { throw_unsupported("range(f, stop)"); }
     // A point-in-time view (caps().snapshot).
     virtual std::unique_ptr<snapshot_view> snapshot() { throw_unsupported("snapshot"); }
