@@ -7,12 +7,15 @@ CMAKE_GENERATOR ?= Ninja
 CONFIGURE = cmake -G "$(CMAKE_GENERATOR)" -S . -Wno-dev
 LAB_ARGS ?=
 
-.PHONY: all deps lab test test-asan test-tsan bench fuzz examples clean
+.PHONY: all deps deps-core lab test test-asan test-tsan bench fuzz examples clean
 
 all: test
 
 deps:
 	@scripts/bootstrap core peers plots fuzz
+
+deps-core:
+	@scripts/bootstrap core
 
 build/release/build.ninja: | deps
 	$(CONFIGURE) -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_FUZZ=ON
@@ -24,6 +27,11 @@ build/asan/build.ninja: | deps
 build/tsan/build.ninja: | deps
 	$(CONFIGURE) -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_SANITIZE=thread \
 	  -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF
+
+# Examples only: no tests, benchmarks or lab to configure or build.
+build/examples/build.ninja: | deps-core
+	$(CONFIGURE) -B build/examples -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSYNCMAP_BUILD_TESTS=OFF -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF
 
 build/bench/build.ninja: | deps
 	$(CONFIGURE) -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNCMAP_BUILD_TESTS=OFF
@@ -54,8 +62,8 @@ bench: deps build/bench/build.ninja
 	build/bench/bench/syncmap-rcu-bench
 	if [ -x build/bench/bench/go_map-bench ]; then build/bench/bench/go_map-bench; fi
 
-examples: deps build/release/build.ninja
-	cmake --build build/release -j $(JOBS)
+examples: deps-core build/examples/build.ninja
+	cmake --build build/examples -j $(JOBS) --target run_examples
 
 clean:
 	rm -rf build

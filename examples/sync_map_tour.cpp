@@ -47,7 +47,7 @@ int main() {
             std::uint64_t x = 0x9e3779b97f4a7c15ULL * (t + 1);
             while (!stop.load(std::memory_order_relaxed)) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift
-                const std::uint64_t k = stable + x % 500'000;
+                const std::uint64_t k = stable + x % 50'000;
                 if (x % 4 == 0) {
                     live.erase(k);
                 } else {
@@ -61,7 +61,7 @@ int main() {
     std::uint64_t ranges = 0;
     std::uint64_t violations = 0;
     std::uint64_t visited = 0;
-    while (ranges < 50) {
+    while (ranges < 30) {
         std::vector<std::uint8_t> seen(stable, 0);
         live.range([&](std::uint64_t k, std::uint64_t v) {
             ++visited;

@@ -30,6 +30,8 @@
 // references to values of the live map (load() copies, visit() lends for one call).
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <concepts>

@@ -17,6 +17,8 @@
 // rebuilt with that seed (after a restart, say). Maps with random seeds never do.
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <stdexcept>

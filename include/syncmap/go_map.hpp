@@ -57,6 +57,8 @@
 // anything else needs exclusive access, and violations are what G3 detects.
 #pragma once
 
+#include <syncmap/detail/config.hpp>
+
 #include <syncmap/detail/control_bytes.hpp>
 #include <syncmap/detail/go_map_checks.hpp>
 #include <syncmap/detail/go_map_leaf.hpp>

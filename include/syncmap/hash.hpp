@@ -16,6 +16,8 @@
 // not against keys on which the user's hash itself collides.
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <atomic>
 #include <bit>
 #include <concepts>

@@ -44,6 +44,8 @@
 //   view or (when it is amended) in dirty, without promoting.
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <atomic>
 #include <cassert>
 #include <concepts>

@@ -5,6 +5,8 @@
 // readers are holding memory back.
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <cstddef>
 #include <cstdint>
 

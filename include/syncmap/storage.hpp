@@ -11,6 +11,8 @@
 // S1-S4, and what each costs.
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <cstddef>
 #include <type_traits>
 

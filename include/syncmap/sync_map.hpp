@@ -46,6 +46,8 @@
 //   may throw std::bad_alloc; every operation then leaves the map unchanged, L4).
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <concepts>

@@ -8,8 +8,11 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include <syncmap/version.hpp>
+
 #include "../../peers/peers.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "results.hpp"
 #include "syncmap_adapters.hpp"
 
@@ -29,23 +32,6 @@ struct job {
     unsigned threads;
 };
 
-class progress_line {
-public:
-    explicit progress_line(bool enabled) : enabled_(enabled) {}
-    void show(std::size_t done, std::size_t total, const job& j, double elapsed) {
-        if (!enabled_) return;
-        std::fprintf(stderr, "\r\033[K[%3zu/%zu] %5.0fs  %-16s %-20s threads=%u", done + 1, total, elapsed,
-                     j.c->name.c_str(), j.s->name.c_str(), j.threads);
-        std::fflush(stderr);
-    }
-    void clear() {
-        if (enabled_) std::fprintf(stderr, "\r\033[K");
-    }
-
-private:
-    bool enabled_;
-};
-
 int run(int argc, char** argv) {
     const std::vector<adapter_entry> containers = every_container();
     options opts;
@@ -57,6 +43,11 @@ int run(int argc, char** argv) {
     }
     if (opts.help) {
         print_help(containers);
+        return 0;
+    }
+    if (opts.version) {
+        std::printf("syncmap-lab (syncmap %d.%d.%d)\n", SYNCMAP_VERSION_MAJOR, SYNCMAP_VERSION_MINOR,
+                    SYNCMAP_VERSION_PATCH);
         return 0;
     }
     if (opts.list) {
@@ -106,21 +97,30 @@ int run(int argc, char** argv) {
         }
 
     const auto t0 = std::chrono::steady_clock::now();
-    progress_line progress(opts.progress || ::isatty(STDERR_FILENO));
+    progress_display progress(opts.progress || ::isatty(STDERR_FILENO) ? progress_display::style::status_line
+                                                                        : progress_display::style::plain_lines,
+                              jobs.size());
     std::printf("syncmap-lab: %zu runs (%zu scenarios x %zu containers x thread counts", jobs.size(), scenarios.size(),
                 result.containers.size());
     for (unsigned t : opts.threads) std::printf(" %u", t);
     std::printf("), %.2f s each\n", opts.config.seconds);
     std::fflush(stdout);
+    std::size_t scenario_runs = 0;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         const job& j = jobs[i];
-        progress.show(i, jobs.size(), j, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        progress.run_starting(i, j.c->name, j.s->name, j.threads);
         scenario_config cfg = opts.config;
         cfg.threads = j.threads;
         cfg.seed = opts.config.seed * 1000003 + i;
         for (auto& r : j.s->run(*j.c, cfg)) result.results.push_back(std::move(r));
+        ++scenario_runs;
+        // Jobs are grouped by scenario: the next job's scenario differs after a scenario's last run.
+        if (i + 1 == jobs.size() || jobs[i + 1].s != j.s) {
+            progress.scenario_finished(j.s->name, i + 1, scenario_runs);
+            scenario_runs = 0;
+        }
     }
-    progress.clear();
+    progress.finish();
     result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     std::printf("\n");

@@ -44,8 +44,10 @@ options parse_options(int argc, char** argv) {
         };
         if (arg == "-h" || arg == "--help") {
             o.help = true;
+        } else if (arg == "--version") {
+            o.version = true;
         } else if (arg == "contracts") {
-            // The default command: check every clause. Accepted for symmetry with the docs.
+            // The command, and the only one: check every clause. It may be left out.
         } else if (arg == "--threads") {
             threads_given = true;
             std::string_view list = value();
@@ -116,6 +118,10 @@ void print_help(const std::vector<adapter_entry>& containers) {
         "syncmap-lab: checks syncmap's contract clauses on real concurrent runs and measures\n"
         "the same clauses on peer concurrent maps.\n\n"
         "usage: syncmap-lab [contracts] [options]\n\n"
+        "'contracts' is the command: run the scenarios and check syncmap's contract clauses\n"
+        "(docs/GUARANTEES.md) on every container. It is the only command and the default, so\n"
+        "it may be left out: 'syncmap-lab --quick' and 'syncmap-lab contracts --quick' are the\n"
+        "same.\n\n"
         "Every scenario runs on every selected container at every thread count. Each run records\n"
         "every operation and traversal with invocation/response timestamps, then the checkers\n"
         "decide clause by clause (docs/LAB.md explains how). The exit status is 1 if a clause\n"
@@ -145,9 +151,11 @@ void print_help(const std::vector<adapter_entry>& containers) {
         "  --report DIR       write DIR/README.md, DIR/results.json and PNG plots\n"
         "                     (default lab-report); --no-report skips it\n"
         "  --no-plots         write the report without running the plotting script\n"
-        "  --progress         show the progress line even when stderr is not a terminal\n"
+        "  --progress         redraw one progress line in place even when stderr is not a\n"
+        "                     terminal (otherwise: a plain line per finished scenario)\n"
         "  --quick            a fast smoke run (threads 1,2; 0.05 s runs; 60 traversals)\n"
         "  --list             list scenarios and containers, then exit\n"
+        "  --version          print the version of syncmap, then exit\n"
         "  -h, --help         this text\n\n"
         "output:\n"
         "  Two tables, container x clause. A cell is 'violations / checks'. Check units: L1 one\n"

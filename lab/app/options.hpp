@@ -21,6 +21,7 @@ struct options {
     bool quick = false;
     bool list = false;
     bool help = false;
+    bool version = false;
 };
 
 // Parses argv; throws std::invalid_argument with a message naming the offending option.

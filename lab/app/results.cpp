@@ -124,6 +124,9 @@ std::optional<double> measurement(const lab_run& run, const std::string& contain
 
 namespace {
 
+// The terminal tables fit in this many columns (a side-by-side terminal, a CI log).
+constexpr std::size_t max_table_width = 120;
+
 void print_rule(std::FILE* out, const std::vector<std::size_t>& widths) {
     for (std::size_t w : widths) {
         std::fputc('+', out);
@@ -137,15 +140,73 @@ void print_row(std::FILE* out, const std::vector<std::string>& cells, const std:
     std::fputs("|\n", out);
 }
 
+void print_grid_part(std::FILE* out, const std::vector<std::vector<std::string>>& rows,
+                     const std::vector<std::size_t>& columns, const std::vector<std::size_t>& widths) {
+    auto pick = [&](const std::vector<std::string>& row) {
+        std::vector<std::string> cells;
+        for (std::size_t c : columns) cells.push_back(row[c]);
+        return cells;
+    };
+    std::vector<std::size_t> part_widths;
+    for (std::size_t c : columns) part_widths.push_back(widths[c]);
+    print_rule(out, part_widths);
+    print_row(out, pick(rows.front()), part_widths);
+    print_rule(out, part_widths);
+    for (std::size_t i = 1; i < rows.size(); ++i) print_row(out, pick(rows[i]), part_widths);
+    print_rule(out, part_widths);
+}
+
+// Prints rows (the first is the header) as a grid no wider than max_table_width: if the
+// columns do not fit, the table is split into consecutive parts of about as many columns
+// each, every part repeating the first column (the container).
 void print_grid(std::FILE* out, const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> widths(rows.front().size(), 0);
     for (const auto& r : rows)
         for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], r[i].size());
-    print_rule(out, widths);
-    print_row(out, rows.front(), widths);
-    print_rule(out, widths);
-    for (std::size_t i = 1; i < rows.size(); ++i) print_row(out, rows[i], widths);
-    print_rule(out, widths);
+    auto drawn = [](std::size_t w) { return w + 3; };  // "| " + cell + " "; the closing '|' is counted once
+    // Splits columns 1.. into parts: each takes as many as fit and at most `cap`, but one at least.
+    auto split = [&](std::size_t cap) {
+        std::vector<std::vector<std::size_t>> parts;
+        for (std::size_t column = 1; column < widths.size();) {
+            std::vector<std::size_t> part{0};
+            std::size_t used = 1 + drawn(widths[0]);
+            while (column < widths.size() && part.size() <= cap &&
+                   (part.size() == 1 || used + drawn(widths[column]) <= max_table_width)) {
+                used += drawn(widths[column]);
+                part.push_back(column++);
+            }
+            parts.push_back(std::move(part));
+        }
+        return parts;
+    };
+    const std::size_t data_columns = widths.size() - 1;
+    auto parts = split(data_columns);
+    if (parts.size() > 1) {
+        // Balance: the same number of parts, with their columns spread evenly.
+        auto balanced = split((data_columns + parts.size() - 1) / parts.size());
+        if (balanced.size() == parts.size()) parts = std::move(balanced);
+    }
+    for (const auto& part : parts) {
+        if (&part != &parts.front()) std::fputc('\n', out);
+        print_grid_part(out, rows, part, widths);
+    }
+}
+
+// Prints text as lines of at most max_table_width columns, breaking at spaces; lines
+// after the first are indented by `indent` more spaces than the first, whose own indent is
+// `first_indent`.
+void print_wrapped(std::FILE* out, const std::string& text, std::size_t first_indent = 0, std::size_t indent = 0) {
+    std::size_t start = 0;
+    std::size_t lead = first_indent;
+    while (text.size() - start > max_table_width - lead) {
+        const std::size_t room = max_table_width - lead;
+        std::size_t cut = text.rfind(' ', start + room);
+        if (cut == std::string::npos || cut <= start) cut = start + room;
+        std::fprintf(out, "%*s%s\n", static_cast<int>(lead), "", text.substr(start, cut - start).c_str());
+        start = cut < text.size() && text[cut] == ' ' ? cut + 1 : cut;
+        lead = first_indent + indent;
+    }
+    std::fprintf(out, "%*s%s\n", static_cast<int>(lead), "", text.substr(start).c_str());
 }
 
 std::string format(double v, int decimals) {
@@ -168,7 +229,7 @@ void print_clause_table(std::FILE* out, const lab_run& run) {
             rows.push_back(row);
         }
         if (&g != &clause_groups().front()) std::fputc('\n', out);
-        std::fprintf(out, "%s: violations / checks (%s)\n", g.title.c_str(), g.unit.c_str());
+        print_wrapped(out, g.title + ": violations / checks (" + g.unit + ")");
         print_grid(out, rows);
     }
 }
@@ -198,8 +259,8 @@ void print_measurements(std::FILE* out, const lab_run& run) {
             }
             if (any) rows.push_back(row);
         }
-        std::fprintf(out, "\nMeasurements, %s (means over thread counts unless a total; '-' = not supported)\n",
-                     group.c_str());
+        std::fputc('\n', out);
+        print_wrapped(out, "Measurements, " + group + " (means over thread counts unless a total; '-' = not supported)");
         print_grid(out, rows);
     }
 }
@@ -218,7 +279,7 @@ void print_violations(std::FILE* out, const lab_run& run) {
                          std::string(to_string(k)).c_str(), static_cast<unsigned long long>(x.tally->violations),
                          static_cast<unsigned long long>(x.tally->unknown),
                          x.level == promise::promised ? "PROMISED" : "not promised");
-            for (const auto& e : x.tally->examples) std::fprintf(out, "      e.g. %s\n", e.c_str());
+            for (const auto& e : x.tally->examples) print_wrapped(out, "e.g. " + e, 6, 5);
         }
     }
 }
