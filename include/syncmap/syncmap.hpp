@@ -13,3 +13,4 @@
 #include "stats.hpp"
 #include "storage.hpp"
 #include "sync_map.hpp"
+#include "tiebreak_hash.hpp"

@@ -24,6 +24,8 @@
 // (GUARANTEES.md, C2).
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <concepts>
 #include <cstdint>
 #include <cstring>
