@@ -4,8 +4,8 @@
 //     text form, offers every key exactly once: the cursor stands inside the run (by the
 //     keys' tiebreak hash, or, for a key type without one, by rank in the leaf).
 //   - Chunks cut runs: no call offers more than its chunk.
-//   - A stop token fired in a callback lets no further callback start, even when the whole
-//     map is one leaf (one run), and the pass resumes exactly.
+//   - A stop token fired in a callback lets no further callback start when the whole map
+//     is one oversized leaf (one run), and the pass resumes exactly.
 //   - With keys erased, re-inserted and added between calls (leaf rebuilds and doublings
 //     included), W1-W3 hold over the pass for keys with a tiebreak hash.
 //   - Snapshot passes (C4) are exact for every key type while the live map changes.
@@ -139,7 +139,8 @@ TYPED_TEST(CollidingCursor, ChunksCutRunsOfEqualHashes) {
     for (std::uint64_t i = 0; i < key_count; ++i) ASSERT_EQ(offered[i], 1) << "key " << i;
 }
 
-// W6: the whole map is one leaf here, and the token still stops the range at once.
+// W6: the whole map is one leaf here, larger than a default leaf, so the token is checked
+// before every callback and stops the range at once.
 TYPED_TEST(CollidingCursor, StopTokenIsObservedBeforeTheNextCallback) {
     std::mt19937_64 rng(13);
     TypeParam m(rng());

@@ -17,7 +17,8 @@
 //     and a chunk size of 0 are rejected with syncmap::invalid_cursor naming the problem
 //     and the offending value, and the map does not change.
 //   - W6: a stop requested before range() yields nothing and returns the start position;
-//     one requested mid-way ends the traversal before the next callback; a callback
+//     one requested mid-way lets at most the rest of one leaf through (none when the
+//     callback returns bool, whatever the leaf's size); a callback
 //     returning false ends it at once; every stopped traversal resumes with scan() into
 //     an exact pass.
 #include <syncmap/sync_map.hpp>
@@ -668,30 +669,41 @@ TEST(CancellableRange, StopRequestedBeforeTheCallYieldsNothing) {
     EXPECT_EQ(rest.size(), 5000u);
 }
 
-// W6: the token is checked before every callback, so a stop requested from inside one
-// (or by another thread) lets no further callback start, wherever in a leaf it falls.
-TEST(CancellableRange, StopRequestedMidwayEndsBeforeTheNextCallback) {
+// W6: the token is checked before every leaf and, when the callback returns bool (whose
+// leaves are offered sorted anyway), before every callback: a stop requested from inside
+// one lets at most the rest of one default-size leaf through, or nothing.
+TEST(CancellableRange, StopRequestedMidwayIsObservedWithinOneLeaf) {
     std::mt19937_64 rng(8);
     map_type m(rng());
     constexpr std::uint64_t n = 20000;
     for (std::uint64_t k = 0; k < n; ++k) m.store(k, k);
+    using leaf = syncmap::detail::leaf<syncmap::detail::inline_slot<std::uint64_t, std::uint64_t>>;
+    const std::size_t span = leaf::max_used_for(leaf::default_groups);
     for (int trial = 0; trial < 60; ++trial) {
-        const std::size_t stop_after = trial == 0 ? 1 : 1 + rng() % (n - 1);
+        const bool returns_bool = trial % 2 == 1;
+        const std::size_t stop_after = trial < 2 ? 1 : 1 + rng() % (n - 1);
         std::stop_source stop;
         std::vector<std::uint64_t> yielded;
         syncmap::traversal_stats st;
-        const cursor c = m.range(
-            [&](std::uint64_t k, std::uint64_t) {
-                yielded.push_back(k);
-                if (yielded.size() == stop_after) stop.request_stop();
-            },
-            stop.get_token(), &st);
-        ASSERT_EQ(yielded.size(), stop_after) << "trial " << trial << ": callbacks after the stop was requested";
-        EXPECT_EQ(st.entries_yielded, yielded.size());
-        if (c.done()) {
-            EXPECT_EQ(stop_after, n);
-            continue;
+        auto record = [&](std::uint64_t k) {
+            yielded.push_back(k);
+            if (yielded.size() == stop_after) stop.request_stop();
+        };
+        const cursor c = returns_bool ? m.range(
+                                            [&](std::uint64_t k, std::uint64_t) {
+                                                record(k);
+                                                return true;
+                                            },
+                                            stop.get_token(), &st)
+                                      : m.range([&](std::uint64_t k, std::uint64_t) { record(k); }, stop.get_token(), &st);
+        ASSERT_GE(yielded.size(), stop_after);
+        if (returns_bool) {
+            ASSERT_EQ(yielded.size(), stop_after) << "trial " << trial << ": callbacks after the stop was requested";
+        } else {
+            ASSERT_LT(yielded.size() - stop_after, span) << "trial " << trial;
         }
+        EXPECT_EQ(st.entries_yielded, yielded.size());
+        if (c.done()) continue;  // the request came in the last leaf
         // The cursor sits past everything offered, with nothing skipped.
         std::set<std::uint64_t> seen(yielded.begin(), yielded.end());
         ASSERT_EQ(seen.size(), yielded.size());

@@ -311,15 +311,14 @@ public:
         traverse(live_view(), {}, std::numeric_limits<std::size_t>::max(), f, nullptr, &stats, leaf_order::any);
     }
 
-    // Cancellable range: checks `stop` before each callback, so no callback starts after a
-    // check that saw the stop requested (W6), and returns where it stopped, as a cursor
-    // that scan() resumes (the pass then still meets W1-W4 as a whole, C2). Returns a
-    // done() cursor if the traversal completed. If f returns false, the cursor resumes just
-    // after that key. Offers each leaf in traversal order (hash, then tiebreak hash), which
-    // a cursor needs to stand anywhere inside a leaf.
+    // Cancellable range: once `stop` is requested, at most stop_check_span more callbacks
+    // start (W6; none if f returns bool), and it returns where it stopped, as a cursor that
+    // scan() resumes (the pass then still meets W1-W4 as a whole, C2). Returns a done()
+    // cursor if the traversal completed. If f returns false, the cursor resumes just after
+    // that key.
     template <class F>
     cursor range(F&& f, std::stop_token stop, traversal_stats* stats = nullptr) const {
-        return traverse(live_view(), {}, std::numeric_limits<std::size_t>::max(), f, &stop, stats, leaf_order::sorted);
+        return traverse(live_view(), {}, std::numeric_limits<std::size_t>::max(), f, &stop, stats, order_for<F>());
     }
 
     // Resumable, chunked traversal (C1-C5). Offers f(key, value) the entries from
@@ -1182,14 +1181,19 @@ private:
         }
     }
 
+    // How many callbacks range(f, stop) with a void f may still start once the stop is
+    // requested: a leaf of the default size is offered in slot order (sorting it would
+    // add a sort's cost per entry to range), with the token checked before it; larger
+    // leaves, and every leaf when f returns bool, are checked before each entry.
+    static constexpr std::size_t stop_check_span = leaf::max_used_for(leaf::default_groups);
+
     // The one traversal loop behind range, scan and the snapshots' range and scan. Walks
     // leaves by position from `position`, one RCU read-side section per leaf, and returns
     // where it stopped: every entry ordered below the returned position (by hash, then
     // tiebreak hash) has been offered, none at or above it, except entries tied at one
     // position (keys without a tiebreak hash sharing all 64 hash bits), which a chunk never
     // splits and which a stop among them offers again on resume. `chunk` bounds how many
-    // entries to offer (a tied run may exceed it); `stop` is checked before each entry, so
-    // the caller must ask for leaf_order::sorted with it.
+    // entries to offer (a tied run may exceed it); `stop` is checked as stop_check_span says.
     template <class View, class F>
     cursor traverse(const View& view, pass_position position, std::size_t chunk, F& f, const std::stop_token* stop,
                     traversal_stats* stats, leaf_order order, std::uint32_t tag = 0) const {
@@ -1280,22 +1284,35 @@ private:
                     }
                 }
             }
-            for (std::size_t i = 0; i < count; ++i) {
-                const entry_type& e = batch[i];
-                // Sorted whenever there is a token (see above): the boundary before e is exact.
-                if (stop != nullptr && stop->stop_requested()) {
-                    return stopped_at(i == 0 ? position : boundary(batch, i, position));
+            // The cursor just after batch[i] when f returns false there.
+            auto stopped_after = [&](std::size_t i) {
+                if (!sorted) return finish(cursor::make(tag, 0, 0, false));  // plain range: no cursor
+                // What follows batch[i] in the leaf is batch[i + 1], even past a cut: only
+                // if it shares the hash does the position need a tiebreak.
+                const std::uint64_t h = entry_hash(batch[i]);
+                if (i + 1 < batch.size() && entry_hash(batch[i + 1]) == h) return stopped_at(boundary(batch, i + 1, position));
+                return finish(cursor::make(tag, h + 1, 0, h == top));
+            };
+            if (stop == nullptr) {
+                for (std::size_t i = 0; i < count; ++i) {
+                    ++yielded;
+                    if (!call(f, entry_key(batch[i]), entry_value(batch[i]))) return stopped_after(i);
                 }
-                ++yielded;
-                if (!call(f, entry_key(e), entry_value(e))) {
-                    if (!sorted) return finish(cursor::make(tag, 0, 0, false));  // plain range: no cursor
-                    // Just after e. What follows e in the leaf is batch[i + 1], even past a
-                    // cut: only if it shares e's hash does the position need a tiebreak.
-                    const std::uint64_t h = entry_hash(e);
-                    if (i + 1 < batch.size() && entry_hash(batch[i + 1]) == h) {
-                        return stopped_at(boundary(batch, i + 1, position));
-                    }
-                    return finish(cursor::make(tag, h + 1, 0, h == top));
+            } else {
+                // A leaf offered in slot order was checked for the token before it (above):
+                // at most stop_check_span entries. A larger one (keys crowding one hash
+                // interval) is offered in traversal order, checking before every entry,
+                // so that a stop may fall anywhere in it.
+                const bool each = sorted || count > stop_check_span;
+                if (each && !sorted) {
+                    if (!hashed) hash_entries(batch);
+                    std::sort(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(count),
+                              [this](const entry_type& a, const entry_type& b) { return entry_less(a, b); });
+                }
+                for (std::size_t i = 0; i < count; ++i) {
+                    if (each && stop->stop_requested()) return stopped_at(i == 0 ? position : boundary(batch, i, position));
+                    ++yielded;
+                    if (!call(f, entry_key(batch[i]), entry_value(batch[i]))) return stopped_after(i);
                 }
             }
             if (done) return finish(cursor::make(tag, 0, 0, true));
