@@ -56,7 +56,8 @@ std::string summary(const soak_outcome& r) {
       << count(static_cast<double>(r.writer_ops)) << " ops, every result checked), readers "
       << count(static_cast<double>(r.reader_ops) * per_s) << " loads/s, live passes "
       << count(static_cast<double>(r.traversal_entries) * per_s) << " entries/s (" << r.passes << " passes)\n";
-    o << "  snapshots:         " << r.snapshots << " taken, " << r.snapshot_checks << " checked; " << r.clears
+    o << "  snapshots:         " << r.snapshots << " taken, " << r.snapshot_checks
+      << " checks (a long-held one is checked every second); " << r.clears
       << " clears; " << r.threads_started << " worker threads started\n";
     if (!r.samples.empty()) {
         const sample& first = r.samples.front();
