@@ -6,8 +6,9 @@ JOBS ?= $(shell nproc)
 CMAKE_GENERATOR ?= Ninja
 CONFIGURE = cmake -G "$(CMAKE_GENERATOR)" -S . -Wno-dev
 LAB_ARGS ?=
+SOAK_SECONDS ?= 600
 
-.PHONY: all deps deps-core lab test test-asan test-tsan bench fuzz examples clean
+.PHONY: all deps deps-core lab test test-asan test-tsan bench soak fuzz examples clean
 
 all: test
 
@@ -31,7 +32,11 @@ build/tsan/build.ninja: | deps
 # Examples only: no tests, benchmarks or lab to configure or build.
 build/examples/build.ninja: | deps-core
 	$(CONFIGURE) -B build/examples -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DSYNCMAP_BUILD_TESTS=OFF -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF
+	  -DSYNCMAP_BUILD_TESTS=OFF -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF -DSYNCMAP_BUILD_SOAK=OFF
+
+build/soak/build.ninja: | deps
+	$(CONFIGURE) -B build/soak -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_BUILD_TESTS=OFF \
+	  -DSYNCMAP_BUILD_BENCH=OFF -DSYNCMAP_BUILD_LAB=OFF -DSYNCMAP_BUILD_EXAMPLES=OFF
 
 build/bench/build.ninja: | deps
 	$(CONFIGURE) -B build/bench -DCMAKE_BUILD_TYPE=Release -DSYNCMAP_BUILD_TESTS=OFF
@@ -61,6 +66,12 @@ bench: deps build/bench/build.ninja
 	build/bench/bench/syncmap-traversal-bench
 	build/bench/bench/syncmap-rcu-bench
 	if [ -x build/bench/bench/go_map-bench ]; then build/bench/bench/go_map-bench; fi
+
+# A bounded soak of sync_map (docs/LAB.md, "Soak"): SOAK_SECONDS (default 600) of churn,
+# snapshots, scans, thread churn and clears, every result checked; writes soak-report/.
+soak: deps build/soak/build.ninja
+	cmake --build build/soak -j $(JOBS) --target syncmap-soak
+	build/soak/soak/syncmap-soak --seconds $(SOAK_SECONDS) --report soak-report
 
 examples: deps-core build/examples/build.ninja
 	cmake --build build/examples -j $(JOBS) --target run_examples

@@ -1,13 +1,11 @@
 // The report folder: results.json, README.md (the tables, per-run details, violations)
 // and PNG plots drawn by lab/plots.py with matplotlib.
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 
+#include "plot_script.hpp"
 #include "results.hpp"
 
 #ifndef SYNCMAP_LAB_PLOTS_SCRIPT
@@ -33,31 +31,6 @@ std::string markdown_table(const std::vector<std::vector<std::string>>& rows) {
     return s.str();
 }
 
-std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-// Runs the plotting script; returns "" on success or why plots were skipped.
-std::string run_plots(const std::filesystem::path& dir) {
-    const std::filesystem::path script = SYNCMAP_LAB_PLOTS_SCRIPT;
-    if (!std::filesystem::exists(script)) return "plotting script " + script.string() + " not found";
-    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    const std::string cmd = python + " " + shell_quote(script.string()) + " " + shell_quote(dir.string()) + " 2>&1";
-    std::FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return std::string("cannot run ") + python + ": " + std::strerror(errno);
-    std::string output;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, pipe)) output += buf;
-    const int status = ::pclose(pipe);
-    if (status == 0) return {};
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    while (!output.empty() && output.back() == '\n') output.pop_back();
-    if (code == 3) return output.empty() ? "matplotlib is not installed (Debian: python3-matplotlib)" : output;
-    return "plotting script failed (exit " + std::to_string(code) + "): " + output;
-}
-
 }  // namespace
 
 std::string write_report(const lab_run& run, const std::string& dir_name, bool plots) {
@@ -71,7 +44,7 @@ std::string write_report(const lab_run& run, const std::string& dir_name, bool p
         std::ofstream json(dir / "results.json");
         json << to_json(run);
     }
-    const std::string plot_status = plots ? run_plots(dir) : "disabled by --no-plots";
+    const std::string plot_status = plots ? run_plot_script(SYNCMAP_LAB_PLOTS_SCRIPT, dir) : "disabled by --no-plots";
 
     std::ostringstream md;
     md << "# syncmap-lab report\n\n";
