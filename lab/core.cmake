@@ -14,6 +14,8 @@ if(NOT TARGET syncmap_lab_core)
     ${_lab_dir}/core/rank_correlation.cpp
     ${_lab_dir}/core/window_checker.cpp
     ${_lab_dir}/core/iteration_checker.cpp
+    ${_lab_dir}/core/peer_protocol.cpp
+    ${_lab_dir}/core/child_process.cpp
     ${_lab_dir}/scenarios/common.cpp
     ${_lab_dir}/scenarios/ranged.cpp
     ${_lab_dir}/scenarios/registry.cpp
