@@ -22,6 +22,7 @@ std::vector<adapter_entry> installed() {
 #ifdef SYNCMAP_LAB_HAVE_LFHT
     out.push_back(lfht_entry());
 #endif
+    for (auto& e : out_of_process_entries()) out.push_back(std::move(e));
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../peers/peers.hpp"
+#include "../scenarios/out_of_process.hpp"
 #include "options.hpp"
 #include "results.hpp"
 #include "syncmap_adapters.hpp"
@@ -102,7 +103,11 @@ int run(int argc, char** argv) {
                 jobs.push_back({s, &c.entry, 1});
                 continue;
             }
-            for (unsigned t : opts.threads) jobs.push_back({s, &c.entry, t});
+            // Out-of-process peers start a runtime per run: they run at the fewest and the
+            // most threads only, to keep the default run short.
+            std::vector<unsigned> counts = opts.threads;
+            if (c.entry.external && counts.size() > 2) counts = {counts.front(), counts.back()};
+            for (unsigned t : counts) jobs.push_back({s, &c.entry, t});
         }
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -118,7 +123,8 @@ int run(int argc, char** argv) {
         scenario_config cfg = opts.config;
         cfg.threads = j.threads;
         cfg.seed = opts.config.seed * 1000003 + i;
-        for (auto& r : j.s->run(*j.c, cfg)) result.results.push_back(std::move(r));
+        auto runs = j.c->external ? run_out_of_process(*j.s, *j.c, cfg) : j.s->run(*j.c, cfg);
+        for (auto& r : runs) result.results.push_back(std::move(r));
     }
     progress.clear();
     result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
