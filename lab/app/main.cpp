@@ -103,10 +103,11 @@ int run(int argc, char** argv) {
                 jobs.push_back({s, &c.entry, 1});
                 continue;
             }
-            // Out-of-process peers start a runtime per run: they run at the fewest and the
-            // most threads only, to keep the default run short.
+            // Out-of-process peers start a runtime per run, and served maps pay a round trip
+            // per operation: they run at the fewest and the most threads only, to keep the
+            // default run short.
             std::vector<unsigned> counts = opts.threads;
-            if (c.entry.external && counts.size() > 2) counts = {counts.front(), counts.back()};
+            if ((c.entry.external || c.entry.served) && counts.size() > 2) counts = {counts.front(), counts.back()};
             for (unsigned t : counts) jobs.push_back({s, &c.entry, t});
         }
 
@@ -123,6 +124,11 @@ int run(int argc, char** argv) {
         scenario_config cfg = opts.config;
         cfg.threads = j.threads;
         cfg.seed = opts.config.seed * 1000003 + i;
+        if (j.c->served) {
+            // As the out-of-process peers: half the time and the traversals per run.
+            cfg.seconds *= out_of_process_time_share;
+            cfg.max_traversals = std::max<std::size_t>(2, static_cast<std::size_t>(static_cast<double>(cfg.max_traversals) * out_of_process_time_share));
+        }
         auto runs = j.c->external ? run_out_of_process(*j.s, *j.c, cfg) : j.s->run(*j.c, cfg);
         for (auto& r : runs) result.results.push_back(std::move(r));
     }

@@ -218,6 +218,9 @@ struct adapter_entry {
     // Set for a map that runs in another process: the scenarios then run through
     // run_out_of_process, and make() gives an adapter that only describes the map.
     std::shared_ptr<const out_of_process_peer> external = {};
+    // Set for a map kept in a server the lab starts (Redis, etcd): each operation is a
+    // round trip, so such a map runs at the fewest and the most thread counts only.
+    bool served = false;
 };
 
 }  // namespace syncmap::lab
