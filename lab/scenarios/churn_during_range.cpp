@@ -53,6 +53,7 @@ std::vector<scenario_result> run_churn_during_range(const adapter_entry& e, cons
     measure_writer_latency(h, r, 0, static_cast<std::uint16_t>(w.writers));
 
     measure_stable_missed(h, half, r);
+    measure_duplicates(h, r);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return {std::move(r)};
 }

@@ -210,7 +210,10 @@ std::vector<scenario_result> run_out_of_process(const scenario& s, const adapter
             measure_writer_latency(p.h, r, 0, static_cast<std::uint16_t>(spec.writers));
             switch (then) {
                 case analysis::stored_seen: measure_stored_seen(p.h, half, n, cfg.skew, r); break;
-                case analysis::stable_missed: measure_stable_missed(p.h, half, r); break;
+                case analysis::stable_missed:
+                    measure_stable_missed(p.h, half, r);
+                    measure_duplicates(p.h, r);
+                    break;
                 case analysis::rank_correlation:
                     measure_rank_correlation(p.h, static_cast<std::uint16_t>(spec.writers), r);
                     break;

@@ -38,6 +38,24 @@ void measure_stable_missed(const history& h, key_type stable_keys, scenario_resu
     }
     r.metric("ranges missing a stable key", static_cast<double>(short_ranges));
     r.metric("stable keys missed", static_cast<double>(stable_missed));
+    if (!h.traversals.empty())
+        r.metric("stable keys missed per range", static_cast<double>(stable_missed) / static_cast<double>(h.traversals.size()));
+}
+
+void measure_duplicates(const history& h, scenario_result& r) {
+    std::uint64_t extra = 0, passes_with = 0, passes = 0;
+    for (const auto& t : h.traversals) {
+        if (t.stopped_early) continue;  // only whole traversals and passes
+        ++passes;
+        std::unordered_set<key_type> seen;
+        std::uint64_t here = 0;
+        for (const auto& [k, v] : t.items) here += seen.insert(k).second ? 0 : 1;
+        extra += here;
+        passes_with += here ? 1 : 0;
+    }
+    r.metric("duplicates", static_cast<double>(extra));
+    r.metric("passes with a duplicate", static_cast<double>(passes_with));
+    if (passes) r.metric("duplicates per pass", static_cast<double>(extra) / static_cast<double>(passes));
 }
 
 void measure_rank_correlation(const history& h, std::uint16_t first, scenario_result& r) {

@@ -17,6 +17,10 @@ void measure_stored_seen(const history& h, key_type lo, key_type hi, timestamp s
 // "stable keys missed").
 void measure_stable_missed(const history& h, key_type stable, scenario_result& r);
 
+// Any full traversal or pass: keys yielded more than once, counted directly ("duplicates",
+// the extra yields in total; "duplicates per pass"; "passes with a duplicate").
+void measure_duplicates(const history& h, scenario_result& r);
+
 // two-ranges: Spearman's rank correlation of every pair of overlapping traversals by
 // threads `first` and `first + 1` ("overlapping pairs", "mean rank correlation", "min
 // rank correlation", and the curve).
