@@ -50,7 +50,8 @@ endif()
 # One test per peer: a tiny scenario through the lab's own path; its history must parse and
 # pass L1 (G1 for the built-in Go map). Skipped, visibly, when the runtime is missing.
 if(SYNCMAP_BUILD_TESTS)
-  add_executable(peer_smoke_test ${_peers_dir}/peer_smoke_test.cpp ${_peers_dir}/peers.cpp ${_peers_dir}/out_of_process.cpp)
+  add_executable(peer_smoke_test ${_peers_dir}/peer_smoke_test.cpp ${_peers_dir}/peers.cpp ${_peers_dir}/out_of_process.cpp
+                 ${_peers_dir}/etcd_map.cpp ${_peers_dir}/etcd_cluster.cpp ${_peers_dir}/http_json.cpp)
   target_link_libraries(peer_smoke_test PRIVATE syncmap_lab_core)
   get_target_property(_lab_defs syncmap-lab COMPILE_DEFINITIONS)
   foreach(_d IN LISTS _lab_defs)
@@ -68,7 +69,7 @@ if(SYNCMAP_BUILD_TESTS)
       add_dependencies(peer_smoke_test ${_dep})
     endif()
   endforeach()
-  foreach(_peer go_sync_map go_map_rwmutex go_builtin_map java_chm java_skiplist redis_scan redis_hscan redis_cluster_scan)
+  foreach(_peer go_sync_map go_map_rwmutex go_builtin_map java_chm java_skiplist redis_scan redis_hscan redis_cluster_scan etcd_range)
     add_test(NAME peer_${_peer} COMMAND peer_smoke_test ${_peer})
     set_tests_properties(peer_${_peer} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS "no-sanitizer;lab;peers")
   endforeach()

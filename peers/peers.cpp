@@ -25,6 +25,7 @@ std::vector<adapter_entry> installed() {
 #endif
     for (auto& e : out_of_process_entries()) out.push_back(std::move(e));
     for (auto& e : redis_entries()) out.push_back(std::move(e));
+    for (auto& e : etcd_entries()) out.push_back(std::move(e));
     return out;
 }
 
