@@ -14,6 +14,8 @@ if(NOT TARGET syncmap_lab_core)
     ${_lab_dir}/core/rank_correlation.cpp
     ${_lab_dir}/core/window_checker.cpp
     ${_lab_dir}/core/iteration_checker.cpp
+    ${_lab_dir}/core/peer_protocol.cpp
+    ${_lab_dir}/core/child_process.cpp
     ${_lab_dir}/scenarios/common.cpp
     ${_lab_dir}/scenarios/ranged.cpp
     ${_lab_dir}/scenarios/registry.cpp
@@ -27,7 +29,9 @@ if(NOT TARGET syncmap_lab_core)
     ${_lab_dir}/scenarios/snapshot_under_churn.cpp
     ${_lab_dir}/scenarios/snapshot_memory.cpp
     ${_lab_dir}/scenarios/scan_pass.cpp
-    ${_lab_dir}/scenarios/go_map_iteration.cpp)
+    ${_lab_dir}/scenarios/go_map_iteration.cpp
+    ${_lab_dir}/scenarios/pitfall_measures.cpp
+    ${_lab_dir}/scenarios/out_of_process.cpp)
   target_include_directories(syncmap_lab_core PUBLIC ${_lab_dir})
   target_compile_features(syncmap_lab_core PUBLIC cxx_std_20)
   find_package(Threads REQUIRED)

@@ -1,5 +1,6 @@
 #include "peers.hpp"
 
+#include "../lab/scenarios/out_of_process.hpp"
 #include "shared_mutex_map.hpp"
 
 namespace syncmap::lab::peers {
@@ -22,7 +23,24 @@ std::vector<adapter_entry> installed() {
 #ifdef SYNCMAP_LAB_HAVE_LFHT
     out.push_back(lfht_entry());
 #endif
+    for (auto& e : out_of_process_entries()) out.push_back(std::move(e));
+    for (auto& e : redis_entries()) out.push_back(std::move(e));
+    for (auto& e : etcd_entries()) out.push_back(std::move(e));
     return out;
 }
+
+#ifndef SYNCMAP_LAB_HAVE_HIREDIS
+std::vector<adapter_entry> redis_entries() {
+    std::vector<adapter_entry> out;
+    for (const char* name : {"redis_scan", "redis_hscan", "redis_cluster_scan"}) {
+        out_of_process_peer missing;
+        missing.map = name;
+        missing.command = {"redis-server"};
+        missing.missing = "not installed: no hiredis when the lab was configured (libhiredis-dev)";
+        out.push_back(out_of_process_entry(name, "Redis 7 (not installed)", std::move(missing)));
+    }
+    return out;
+}
+#endif
 
 }  // namespace syncmap::lab::peers

@@ -12,6 +12,12 @@ namespace syncmap::lab::peers {
 std::vector<adapter_entry> installed();
 
 adapter_entry shared_mutex_entry();
+// The peers in other runtimes (Go, Java): always listed, "not installed" if missing.
+std::vector<adapter_entry> out_of_process_entries();
+// The Redis peers (peers/redis_map.cpp): always listed, "not installed" if missing.
+std::vector<adapter_entry> redis_entries();
+// The etcd peer (peers/etcd_map.cpp): always listed, "not installed" if missing.
+std::vector<adapter_entry> etcd_entries();
 #ifdef SYNCMAP_LAB_HAVE_TBB
 adapter_entry tbb_unordered_entry();
 adapter_entry tbb_hash_map_entry();

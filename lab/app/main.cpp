@@ -11,6 +11,7 @@
 #include <syncmap/version.hpp>
 
 #include "../../peers/peers.hpp"
+#include "../scenarios/out_of_process.hpp"
 #include "options.hpp"
 #include "progress.hpp"
 #include "results.hpp"
@@ -93,7 +94,12 @@ int run(int argc, char** argv) {
                 jobs.push_back({s, &c.entry, 1});
                 continue;
             }
-            for (unsigned t : opts.threads) jobs.push_back({s, &c.entry, t});
+            // Out-of-process peers start a runtime per run, and served maps pay a round trip
+            // per operation: they run at the fewest and the most threads only, to keep the
+            // default run short.
+            std::vector<unsigned> counts = opts.threads;
+            if ((c.entry.external || c.entry.served) && counts.size() > 2) counts = {counts.front(), counts.back()};
+            for (unsigned t : counts) jobs.push_back({s, &c.entry, t});
         }
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -112,7 +118,13 @@ int run(int argc, char** argv) {
         scenario_config cfg = opts.config;
         cfg.threads = j.threads;
         cfg.seed = opts.config.seed * 1000003 + i;
-        for (auto& r : j.s->run(*j.c, cfg)) result.results.push_back(std::move(r));
+        if (j.c->served) {
+            // As the out-of-process peers: half the time and the traversals per run.
+            cfg.seconds *= out_of_process_time_share;
+            cfg.max_traversals = std::max<std::size_t>(2, static_cast<std::size_t>(static_cast<double>(cfg.max_traversals) * out_of_process_time_share));
+        }
+        auto runs = j.c->external ? run_out_of_process(*j.s, *j.c, cfg) : j.s->run(*j.c, cfg);
+        for (auto& r : runs) result.results.push_back(std::move(r));
         ++scenario_runs;
         // Jobs are grouped by scenario: the next job's scenario differs after a scenario's last run.
         if (i + 1 == jobs.size() || jobs[i + 1].s != j.s) {

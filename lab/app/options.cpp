@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
@@ -84,6 +85,14 @@ options parse_options(int argc, char** argv) {
             o.scenarios.emplace_back(value());
         } else if (arg == "--container") {
             o.containers.emplace_back(value());
+        } else if (arg == "--peers") {
+            // A comma-separated list of containers (usually peers): as many --container.
+            const std::string list(value());
+            for (std::size_t from = 0; from <= list.size();) {
+                const std::size_t comma = std::min(list.find(',', from), list.size());
+                if (comma > from) o.containers.emplace_back(list.substr(from, comma - from));
+                from = comma + 1;
+            }
         } else if (arg == "--seed") {
             o.config.seed = parse_number<std::uint64_t>("--seed", value());
         } else if (arg == "--json") {
@@ -146,6 +155,7 @@ void print_help(const std::vector<adapter_entry>& containers) {
         "                     the clock; 0 asks for real-time order at the clock's resolution)\n"
         "  --scenario NAME    run only this scenario (repeatable)\n"
         "  --container NAME   run only this container (repeatable)\n"
+        "  --peers LIST       run only these containers, comma-separated (e.g. redis_scan,etcd_range)\n"
         "  --seed N           seed of the workload generators (default 1)\n"
         "  --json FILE        write every result, tally and curve as JSON\n"
         "  --report DIR       write DIR/README.md, DIR/results.json and PNG plots\n"

@@ -105,14 +105,23 @@ std::string write_report(const lab_run& run, const std::string& dir_name, bool p
         md << "Plots skipped: " << plot_status << "\n\n";
     }
 
+    md << "## Claims, as measured\n\n" << claims_markdown(run) << "\n";
+
     md << "## Runs\n\n";
     {
         std::vector<std::string> head{"scenario", "container", "threads", "variant", "ops", "traversals"};
         for (clause k : shown_clauses(run)) head.emplace_back(to_string(k));
         head.insert(head.end(), {"seconds", "notes"});
         std::vector<std::vector<std::string>> rows{head};
+        std::string previous;
         for (const auto& r : run.results) {
-            std::vector<std::string> row{r.scenario, r.container, std::to_string(r.threads), r.variant};
+            // The first row of each scenario's runs on a container carries the anchor the
+            // claims table links to.
+            const std::string anchor = run_anchor(r.scenario, r.container);
+            std::string first = r.scenario;
+            if (anchor != previous) first = "<a id=\"" + anchor + "\"></a>" + first;
+            previous = anchor;
+            std::vector<std::string> row{first, r.container, std::to_string(r.threads), r.variant};
             if (!r.supported) {
                 while (row.size() + 1 < head.size()) row.emplace_back("-");
                 row.push_back("not supported: " + r.note);

@@ -89,6 +89,7 @@ const std::vector<measurement_column>& measurement_columns() {
         {views, "C2 passes from stopped range", "scan-pass", "passes begun as a stopped range", 0, 0, agg::sum},
         {views, "G1 yields", "go-map-iteration", "yields", 0, 0, agg::sum},
         {views, "G1 passes across growth", "go-map-iteration", "passes across restructuring", 0, 0, agg::sum},
+        {views, "Go race caught %", "go-map-iteration", "race detected %", 0, 0},
     };
     return cols;
 }

@@ -65,6 +65,11 @@ void print_clause_table(std::FILE* out, const lab_run& run);
 void print_measurements(std::FILE* out, const lab_run& run);
 void print_violations(std::FILE* out, const lab_run& run);
 
+// The claims table (lab/app/claims.cpp), in markdown; its links point at run_anchor().
+std::string claims_markdown(const lab_run& run);
+// The id of the first row of a scenario's runs on a container in the report's Runs table.
+std::string run_anchor(const std::string& scenario, const std::string& container);
+
 std::string to_json(const lab_run& run);
 // Writes DIR/results.json, DIR/README.md and (if `plots`) the PNGs; returns a one-line
 // status for the terminal ("report written to ...; plots skipped: ...").

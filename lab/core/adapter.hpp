@@ -207,12 +207,20 @@ inline scan_cursor snapshot_view::scan(const scan_cursor&, std::size_t, range_ca
     throw unsupported_operation("this snapshot has no chunked scan");
 }
 
+struct out_of_process_peer;  // lab/scenarios/out_of_process.hpp
+
 // How the lab finds a map: its name, what it is, and a factory for fresh instances.
 struct adapter_entry {
     std::string name;
     std::string origin;       // "syncmap" (its promises decide the exit status) or "peer"
     std::string description;  // one line for --help and the report
     std::function<std::unique_ptr<map_adapter>()> make;
+    // Set for a map that runs in another process: the scenarios then run through
+    // run_out_of_process, and make() gives an adapter that only describes the map.
+    std::shared_ptr<const out_of_process_peer> external = {};
+    // Set for a map kept in a server the lab starts (Redis, etcd): each operation is a
+    // round trip, so such a map runs at the fewest and the most thread counts only.
+    bool served = false;
 };
 
 }  // namespace syncmap::lab

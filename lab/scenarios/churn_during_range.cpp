@@ -5,8 +5,8 @@
 // or skip a bucket after a concurrent erase). Besides W1-W4 it counts, directly and
 // without any inference from timestamps, ranges that missed a stable key.
 #include <chrono>
-#include <unordered_set>
 
+#include "pitfall_measures.hpp"
 #include "scenarios.hpp"
 
 namespace syncmap::lab {
@@ -52,18 +52,8 @@ std::vector<scenario_result> run_churn_during_range(const adapter_entry& e, cons
     check_history(h, r, cfg.skew);
     measure_writer_latency(h, r, 0, static_cast<std::uint16_t>(w.writers));
 
-    std::uint64_t short_ranges = 0, stable_missed = 0;
-    for (const auto& t : h.traversals) {
-        std::unordered_set<key_type> stable;
-        for (const auto& [k, v] : t.items)
-            if (k < half) stable.insert(k);
-        if (stable.size() < half) {
-            ++short_ranges;
-            stable_missed += half - stable.size();
-        }
-    }
-    r.metric("ranges missing a stable key", static_cast<double>(short_ranges));
-    r.metric("stable keys missed", static_cast<double>(stable_missed));
+    measure_stable_missed(h, half, r);
+    measure_duplicates(h, r);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return {std::move(r)};
 }

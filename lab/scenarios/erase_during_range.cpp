@@ -98,6 +98,7 @@ std::vector<scenario_result> run_erase_during_range(const adapter_entry& e, cons
     measure_writer_latency(h, r, 0, static_cast<std::uint16_t>(w.writers));
     if (in_callback) {
         r.metric("erased ahead by the callback", static_cast<double>(erased_ahead));
+        r.metric("erased ahead yet yielded", static_cast<double>(erased_ahead_yielded));
         if (erased_ahead)
             r.metric("erased ahead yet yielded %",
                      100.0 * static_cast<double>(erased_ahead_yielded) / static_cast<double>(erased_ahead));

@@ -26,6 +26,7 @@
 #include <stop_token>
 
 #include "../core/window_checker.hpp"
+#include "pitfall_measures.hpp"
 #include "scenarios.hpp"
 
 namespace syncmap::lab {
@@ -202,6 +203,10 @@ scenario_result run_variant(const adapter_entry& e, const scenario_config& cfg, 
                    " scan calls");
     }
     r.add(clause::C2, c2);
+    // Counted directly, for the claims table: repeats in a pass, and (where nothing clears
+    // them) stable keys a pass missed.
+    measure_duplicates(h, r);
+    if (!with_clear) measure_stable_missed(h, stable, r);
 
     r.metric("passes", static_cast<double>(st.passes));
     if (st.passes) {

@@ -7,8 +7,7 @@
 // from 0 (Go's old sync.Map: keys fixed at start) to 100 is allowed by the contract.
 #include <chrono>
 
-#include "../core/traversal_checker.hpp"
-#include "../core/write_index.hpp"
+#include "pitfall_measures.hpp"
 #include "scenarios.hpp"
 
 namespace syncmap::lab {
@@ -70,20 +69,7 @@ std::vector<scenario_result> run_store_during_range(const adapter_entry& e, cons
     measure_writer_latency(h, r, 0, static_cast<std::uint16_t>(w.writers));
 
     // Seen %: keys absent at the start, present at the end, and yielded.
-    const write_index index(h.ops, cfg.skew);
-    std::uint64_t candidates = 0, seen = 0;
-    for (const auto& t : h.traversals) {
-        std::unordered_map<key_type, bool> yielded;
-        for (const auto& [k, v] : t.items) yielded[k] = true;
-        const key_type fresh_end = can_delete ? n : next_fresh.load();
-        for (key_type k = half; k < fresh_end; ++k) {
-            if (!index.absent_throughout(k, t.start, t.start) || !index.present_throughout(k, t.end, t.end)) continue;
-            ++candidates;
-            seen += yielded.count(k);
-        }
-    }
-    r.metric("keys stored during a range", static_cast<double>(candidates));
-    if (candidates) r.metric("stored during range and seen %", 100.0 * static_cast<double>(seen) / static_cast<double>(candidates));
+    measure_stored_seen(h, half, can_delete ? n : next_fresh.load(), cfg.skew, r);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return {std::move(r)};
 }

@@ -5,10 +5,9 @@
 // traversals from the two threads that overlapped in time, Spearman's rank correlation of
 // their orders is measured: 1 means both saw the keys in the same order (a fixed order such
 // as hash order), values near 0 mean unrelated orders (Go's randomized iteration).
-#include <algorithm>
 #include <chrono>
 
-#include "../core/rank_correlation.hpp"
+#include "pitfall_measures.hpp"
 #include "scenarios.hpp"
 
 namespace syncmap::lab {
@@ -58,26 +57,7 @@ std::vector<scenario_result> run_two_ranges(const adapter_entry& e, const scenar
     check_history(h, r, cfg.skew);
     measure_writer_latency(h, r, 0, static_cast<std::uint16_t>(w.writers));
 
-    const std::uint16_t first = static_cast<std::uint16_t>(w.writers);
-    std::vector<const traversal_record*> a, b;
-    for (const auto& t : h.traversals) (t.thread == first ? a : b).push_back(&t);
-    series rho{"rank correlation of overlapping traversals", "pair", "Spearman rho", {}, {}};
-    for (const traversal_record* x : a)
-        for (const traversal_record* y : b) {
-            if (x->end < y->start || y->end < x->start) continue;  // did not overlap
-            if (auto v = spearman_rho(x->items, y->items)) {
-                rho.x.push_back(static_cast<double>(rho.x.size()));
-                rho.y.push_back(*v);
-            }
-        }
-    r.metric("overlapping pairs", static_cast<double>(rho.y.size()));
-    if (!rho.y.empty()) {
-        double sum = 0;
-        for (double v : rho.y) sum += v;
-        r.metric("mean rank correlation", sum / static_cast<double>(rho.y.size()));
-        r.metric("min rank correlation", *std::min_element(rho.y.begin(), rho.y.end()));
-        r.curves.push_back(std::move(rho));
-    }
+    measure_rank_correlation(h, static_cast<std::uint16_t>(w.writers), r);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return {std::move(r)};
 }

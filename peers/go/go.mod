@@ -1,0 +1,3 @@
+module syncmap/peers/go
+
+go 1.19
