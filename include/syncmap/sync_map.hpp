@@ -388,6 +388,10 @@ public:
         std::size_t entries = 0;         // sum of the leaves' entry counts
         std::size_t slots = 0;           // sum of the leaves' slot counts
         std::size_t max_probe_groups = 0;  // longest probe sequence of any entry, in groups
+        // Directory entries spanned by the leaves the walk visited, summed: 2^global_depth
+        // exactly when it counted every hash interval once, splits notwithstanding
+        // (directory::for_each_leaf); more if it counted one twice, less if it missed one.
+        std::size_t entries_walked = 0;
     };
     structure_info debug_structure() const {
         detail::rcu_reader reader;
@@ -397,6 +401,7 @@ public:
         info.min_local_depth = d->global_depth;
         d->for_each_leaf([&](const leaf* l) {
             ++info.leaves;
+            info.entries_walked += d->span_of(l);
             info.min_local_depth = std::min<unsigned>(info.min_local_depth, l->depth);
             info.max_local_depth = std::max<unsigned>(info.max_local_depth, l->depth);
             info.entries += l->live.load(std::memory_order_relaxed);
@@ -1294,11 +1299,19 @@ private:
                 target->set(2 * i + 1, x);
             }
         }
-        // Upper half first, then lower half: directory::for_each_leaf relies on it.
+        // Upper half first, then lower half: directory::for_each_leaf relies on it. A point
+        // after every single store lets tests/split_publication_test.cpp walk the directory
+        // between any two of them.
         const std::size_t first = target->first_index_of(l);
         const std::size_t half = target->span_of(l) / 2;
-        for (std::size_t i = first + 2 * half; i-- > first + half;) target->set(i, upper.get());
-        for (std::size_t i = first + half; i-- > first;) target->set(i, lower.get());
+        for (std::size_t i = first + 2 * half; i-- > first + half;) {
+            target->set(i, upper.get());
+            SYNCMAP_SCHEDULE_POINT();
+        }
+        for (std::size_t i = first + half; i-- > first;) {
+            target->set(i, lower.get());
+            SYNCMAP_SCHEDULE_POINT();
+        }
         upper.release();
         lower.release();
         ++leaf_count_;
@@ -1306,6 +1319,7 @@ private:
         if (doubled) {
             // release: the doubled directory is fully written before it is seen.
             dir_.store(doubled.release(), std::memory_order_release);
+            SYNCMAP_SCHEDULE_POINT();
             growths_.fetch_add(1, std::memory_order_relaxed);
             detail::rcu_retire(d, &directory::destroy, directory::bytes_for(d->global_depth));
         }
