@@ -407,7 +407,18 @@ public:
             info.entries += l->live.load(std::memory_order_relaxed);
             info.slots += std::size_t{l->group_count()} * detail::group_width;
             info.max_probe_groups = std::max<std::size_t>(
-                info.max_probe_groups, l->max_probe_groups([this](const slot_type& s) { return hash_of_slot(s); }));
+                info.max_probe_groups, l->max_probe_groups([this](const slot_type& s, std::uint64_t& hash) {
+                    if constexpr (inline_storage) {
+                        hash = hash_of(s.key);  // an inline key never changes while its leaf lives
+                    } else {
+                        // acquire: pairs with the release that published the node. An erase
+                        // may have emptied the slot since its control byte was read.
+                        const node_type* n = s.ptr.load(std::memory_order_acquire);
+                        if (n == nullptr) return false;
+                        hash = n->hash;  // the node lives: we are inside a read-side section
+                    }
+                    return true;
+                }));
         });
         return info;
     }
