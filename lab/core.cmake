@@ -27,6 +27,7 @@ if(NOT TARGET syncmap_lab_core)
     ${_lab_dir}/scenarios/growth_during_range.cpp
     ${_lab_dir}/scenarios/retired_memory.cpp
     ${_lab_dir}/scenarios/snapshot_under_churn.cpp
+    ${_lab_dir}/scenarios/snapshot_race.cpp
     ${_lab_dir}/scenarios/snapshot_memory.cpp
     ${_lab_dir}/scenarios/scan_pass.cpp
     ${_lab_dir}/scenarios/go_map_iteration.cpp

@@ -393,6 +393,10 @@ public:
         std::size_t entries = 0;         // sum of the leaves' entry counts
         std::size_t slots = 0;           // sum of the leaves' slot counts
         std::size_t max_probe_groups = 0;  // longest probe sequence of any entry, in groups
+        // Directory entries spanned by the leaves the walk visited, summed: 2^global_depth
+        // exactly when it counted every hash interval once, splits notwithstanding
+        // (directory::for_each_leaf); more if it counted one twice, less if it missed one.
+        std::size_t entries_walked = 0;
     };
     structure_info debug_structure() const {
         detail::rcu_reader reader;
@@ -402,12 +406,24 @@ public:
         info.min_local_depth = d->global_depth;
         d->for_each_leaf([&](const leaf* l) {
             ++info.leaves;
+            info.entries_walked += d->span_of(l);
             info.min_local_depth = std::min<unsigned>(info.min_local_depth, l->depth);
             info.max_local_depth = std::max<unsigned>(info.max_local_depth, l->depth);
             info.entries += l->live.load(std::memory_order_relaxed);
             info.slots += std::size_t{l->group_count()} * detail::group_width;
             info.max_probe_groups = std::max<std::size_t>(
-                info.max_probe_groups, l->max_probe_groups([this](const slot_type& s) { return hash_of_slot(s); }));
+                info.max_probe_groups, l->max_probe_groups([this](const slot_type& s, std::uint64_t& hash) {
+                    if constexpr (inline_storage) {
+                        hash = hash_of(s.key);  // an inline key never changes while its leaf lives
+                    } else {
+                        // acquire: pairs with the release that published the node. An erase
+                        // may have emptied the slot since its control byte was read.
+                        const node_type* n = s.ptr.load(std::memory_order_acquire);
+                        if (n == nullptr) return false;
+                        hash = n->hash;  // the node lives: we are inside a read-side section
+                    }
+                    return true;
+                }));
         });
         return info;
     }
@@ -1416,11 +1432,19 @@ private:
                 target->set(2 * i + 1, x);
             }
         }
-        // Upper half first, then lower half: directory::for_each_leaf relies on it.
+        // Upper half first, then lower half: directory::for_each_leaf relies on it. A point
+        // after every single store lets tests/split_publication_test.cpp walk the directory
+        // between any two of them.
         const std::size_t first = target->first_index_of(l);
         const std::size_t half = target->span_of(l) / 2;
-        for (std::size_t i = first + 2 * half; i-- > first + half;) target->set(i, upper.get());
-        for (std::size_t i = first + half; i-- > first;) target->set(i, lower.get());
+        for (std::size_t i = first + 2 * half; i-- > first + half;) {
+            target->set(i, upper.get());
+            SYNCMAP_SCHEDULE_POINT();
+        }
+        for (std::size_t i = first + half; i-- > first;) {
+            target->set(i, lower.get());
+            SYNCMAP_SCHEDULE_POINT();
+        }
         upper.release();
         lower.release();
         ++leaf_count_;
@@ -1428,6 +1452,7 @@ private:
         if (doubled) {
             // release: the doubled directory is fully written before it is seen.
             dir_.store(doubled.release(), std::memory_order_release);
+            SYNCMAP_SCHEDULE_POINT();
             growths_.fetch_add(1, std::memory_order_relaxed);
             detail::rcu_retire(d, &directory::destroy, directory::bytes_for(d->global_depth));
         }

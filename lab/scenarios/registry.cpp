@@ -48,6 +48,15 @@ const std::vector<scenario>& all_scenarios() {
          "range(), load() and contains() must agree with those contents. C4: a walk of it in\n"
          "chunks of random sizes must yield exactly those contents, each once.",
          false, run_snapshot_under_churn},
+        {"snapshot-race", "S1, S2, L1: snapshot() back to back against writers on hot keys",
+         "Writers store, erase, load_or_store and exchange --keys keys (default 64: one or two\n"
+         "leaves) as fast as they can, so keys are erased and brought back by load_or_store while\n"
+         "snapshots live; one thread takes snapshots one at a time, keeps each alive a few\n"
+         "microseconds, re-reads it and destroys it, then waits a few microseconds with none\n"
+         "alive. The first write to a leaf after a snapshot races its snapshot() call. S1: each\n"
+         "snapshot is explained by one instant of its call. S2: re-read before destruction, it\n"
+         "still agrees with its contents. L1: every key's history is linearizable.",
+         false, run_snapshot_race},
         {"snapshot-memory", "pitfall 7: memory a live snapshot retains, and releases",
          "--keys keys (default 4096) are overwritten (up to 1M stores/s); one snapshot lives for a\n"
          "while in the middle. The map's retention counter (sync_map: stats().versions_retained)\n"

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <functional>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../core/workload.hpp"
 #include "scenario.hpp"
@@ -20,6 +23,7 @@ std::vector<scenario_result> run_two_ranges(const adapter_entry&, const scenario
 std::vector<scenario_result> run_growth_during_range(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_retired_memory(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_snapshot_under_churn(const adapter_entry&, const scenario_config&);
+std::vector<scenario_result> run_snapshot_race(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_snapshot_memory(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_scan_pass(const adapter_entry&, const scenario_config&);
 std::vector<scenario_result> run_go_map_iteration(const adapter_entry&, const scenario_config&);
@@ -63,6 +67,15 @@ void item_work();
 void overwrite_until(map_adapter& map, unsigned thread, std::size_t keys, double per_second,
                      const std::atomic<bool>& done, std::atomic<std::uint64_t>& count);
 inline constexpr double memory_scenario_overwrites_per_second = 1e6;
+
+// A snapshot's contents, sorted by key (snapshot_under_churn.cpp).
+using items = std::vector<std::pair<key_type, value_type>>;
+items sorted(items v);
+// S2: size(), iteration, range(), load() and contains() over `s` (and of 32 random keys of
+// [0, key_space) it does not hold) agree with `contents` (sorted). Returns "" or the first
+// disagreement; `comparisons` counts what was compared (snapshot_under_churn.cpp).
+std::string s2_disagreement(const snapshot_view& s, const items& contents, std::size_t key_space,
+                            std::mt19937_64& rng, std::uint64_t& comparisons);
 
 // One chunk size for a scan call: small (1..8) 30 %, medium (9..128) 60 %, about a leaf
 // or more (129..1024) 8 %, more than the whole map (`keys` * 4) 2 %.

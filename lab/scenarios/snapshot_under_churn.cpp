@@ -25,14 +25,12 @@
 
 namespace syncmap::lab {
 
-namespace {
-
-using items = std::vector<std::pair<key_type, value_type>>;
-
 items sorted(items v) {
     std::sort(v.begin(), v.end());
     return v;
 }
+
+namespace {
 
 std::string show(key_type k, std::optional<value_type> v) {
     char buf[64];
@@ -54,8 +52,8 @@ std::string difference(const items& expected, const items& got, const char* what
     return s;
 }
 
-// S2: size(), iteration, range(), load() and contains() over `s` agree with `contents`
-// (sorted). Returns "" or the first disagreement; `comparisons` counts what was compared.
+}  // namespace
+
 std::string s2_disagreement(const snapshot_view& s, const items& contents, std::size_t key_space,
                             std::mt19937_64& rng, std::uint64_t& comparisons) {
     comparisons += 3;
@@ -93,6 +91,8 @@ std::string s2_disagreement(const snapshot_view& s, const items& contents, std::
     }
     return {};
 }
+
+namespace {
 
 // C4: a chunked walk of `s` yields exactly `contents` (sorted), each entry once.
 std::string c4_disagreement(const snapshot_view& s, const items& contents, std::size_t key_space,

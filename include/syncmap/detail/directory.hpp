@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <new>
 
+#include "schedule_point.hpp"
+
 
 namespace syncmap::detail {
 
@@ -93,10 +95,13 @@ public:
     // Visits each distinct leaf once, in hash order, even while splits rewrite entries:
     // a split publishes the upper half of its range before the lower half (see
     // sync_map::split_leaf), so a walker that meets the new lower leaf also meets the new
-    // upper one, and a walker that meets the old leaf skips its whole range.
+    // upper one, and a walker that meets the old leaf skips its whole range. The schedule
+    // point before each entry load lets tests/split_publication_test.cpp interleave a
+    // walker with every store of a split.
     template <class F>
     void for_each_leaf(F&& f) const {
         for (std::size_t i = 0; i < size();) {
+            SYNCMAP_SCHEDULE_POINT();
             leaf* l = at(i);
             f(l);
             i = first_index_of(l) + span_of(l);

@@ -325,15 +325,19 @@ public:
         return written_at.load(std::memory_order_relaxed) == seen;
     }
 
-    // Longest probe sequence (in groups) of any live key; for structure diagnostics.
-    // hash_of(const Slot&) gives a full slot's hash.
+    // Longest probe sequence (in groups) of any live key; for structure diagnostics, by
+    // lock-free readers too. hash_of(const Slot&, std::uint64_t& hash) gives a full slot's
+    // hash, or returns false if a concurrent erase emptied the slot after its control
+    // byte was read (a node slot is then null); the slot is skipped.
     template <class HashOf>
     std::uint32_t max_probe_groups(HashOf&& hash_of) const {
         std::uint32_t worst = 0;
         for (std::uint32_t gi = 0; gi <= group_mask; ++gi) {
             const std::uint64_t word = ctrl(gi).load(std::memory_order_acquire);
             for (slot_mask m = match_full(word); m; m.remove_lowest()) {
-                probe p(hash_of(slot(gi, m.lowest())), group_mask);
+                std::uint64_t hash = 0;
+                if (!hash_of(slot(gi, m.lowest()), hash)) continue;
+                probe p(hash, group_mask);
                 std::uint32_t steps = 1;
                 while (p.group() != gi && steps <= group_mask) {
                     p.next();
