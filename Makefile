@@ -7,7 +7,7 @@ CMAKE_GENERATOR ?= Ninja
 CONFIGURE = cmake -G "$(CMAKE_GENERATOR)" -S . -Wno-dev
 LAB_ARGS ?=
 
-.PHONY: all deps deps-core lab test test-asan test-tsan bench fuzz examples clean
+.PHONY: all deps deps-core deps-bench lab test test-asan test-tsan bench bench-programs fuzz examples clean
 
 all: test
 
@@ -16,6 +16,10 @@ deps:
 
 deps-core:
 	@scripts/bootstrap core
+
+# The benchmark matrix also runs peers in their own runtimes (Go, Java) and xenium.
+deps-bench:
+	@scripts/bootstrap core peers plots bench-peers
 
 build/release/build.ninja: | deps
 	$(CONFIGURE) -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_FUZZ=ON
@@ -54,7 +58,14 @@ lab: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS) --target syncmap-lab
 	build/release/lab/syncmap-lab $(LAB_ARGS)
 
-bench: deps build/bench/build.ninja
+# The whole benchmark matrix, peers side by side, into bench-report/ (docs/BENCHMARKS.md).
+# QUICK=1: a reduced matrix of the same shape, a few minutes.
+bench: deps-bench build/bench/build.ninja
+	cmake --build build/bench -j $(JOBS) --target syncmap-matrix
+	bench/run_matrix $(if $(QUICK),--quick) build/bench
+
+# The Google Benchmark programs with their targets' verdicts, one after another.
+bench-programs: deps build/bench/build.ninja
 	cmake --build build/bench -j $(JOBS)
 	build/bench/bench/syncmap-bench
 	build/bench/bench/syncmap-memory

@@ -290,30 +290,15 @@ private:
 
 #ifdef SYNCMAP_MATRIX_HAVE_XENIUM
 // xenium's vyukov_hash_map: lock-free lookups, bucket locks for updates; its iterator
-// holds the current bucket's lock. Epoch-based reclamation. For std::string keys the value
-// must be non-trivial too (xenium supports trivial values only with trivial keys), so it
-// is wrapped.
-struct xenium_value {
-    std::uint64_t v;
-    xenium_value(std::uint64_t x) : v(x) {}  // NOLINT: implicit on purpose, as a plain value
-};
-
-template <class Key>
+// holds the current bucket's lock. Epoch-based reclamation. uint64 keys only: with
+// std::string keys (which need a non-trivial value type too), xenium 0.0.2 crashed in the
+// matrix's first cell with two threads erasing (a segmentation fault inside a lookup).
 class xenium_adapter {
-    static constexpr bool trivial_key = std::is_same_v<Key, std::uint64_t>;
-    using value_type = std::conditional_t<trivial_key, std::uint64_t, xenium_value>;
-    using map_type = xenium::vyukov_hash_map<Key, value_type,
+    using map_type = xenium::vyukov_hash_map<std::uint64_t, std::uint64_t,
                                              xenium::policy::reclaimer<xenium::reclamation::epoch_based<>>>;
-    static std::uint64_t plain(const value_type& v) {
-        if constexpr (trivial_key) {
-            return v;
-        } else {
-            return v.v;
-        }
-    }
 
 public:
-    using key_type = Key;
+    using key_type = std::uint64_t;
     static constexpr const char* name = "xenium";
     static constexpr const char* what =
         "xenium::vyukov_hash_map (0.0.2), epoch_based reclamation; traversal by iterator";
@@ -321,26 +306,26 @@ public:
     static constexpr traversal_kind traversal = traversal_kind::bucket_lock;
 
     xenium_adapter() : map_(1024) {}
-    bool load(const Key& k, std::uint64_t& v) const {
+    bool load(std::uint64_t k, std::uint64_t& v) const {
         typename map_type::accessor a;
         if (!map_.try_get_value(k, a)) return false;
-        v = plain(*a);
+        v = *a;
         return true;
     }
     // vyukov_hash_map has no insert-or-assign: a store that finds its key present erases it
     // and emplaces again (not atomic: a concurrent load may miss the key in between). The
     // matrix stores almost only absent keys, so this path is rare.
-    void store(const Key& k, std::uint64_t v) {
-        if (!map_.emplace(k, value_type(v))) {
+    void store(std::uint64_t k, std::uint64_t v) {
+        if (!map_.emplace(k, v)) {
             map_.erase(k);
-            map_.emplace(k, value_type(v));
+            map_.emplace(k, v);
         }
     }
-    bool erase(const Key& k) { return map_.erase(k); }
+    bool erase(std::uint64_t k) { return map_.erase(k); }
     std::size_t traverse(std::uint64_t& sum) const {
         std::size_t n = 0;
         for (auto it = map_.begin(); it != map_.end(); ++it) {
-            sum += plain((*it).second);
+            sum += (*it).second;
             ++n;
         }
         return n;

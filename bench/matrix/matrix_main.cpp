@@ -49,7 +49,7 @@ void apply_quick(options& o) {
     o.sizes = {1'000, 64'000, 1'000'000};
     o.warm_up = std::chrono::microseconds(4'000);
     o.window = std::chrono::microseconds(12'000);
-    o.windows = 2;
+    o.windows = 1;
     o.min_traversal_seconds = 0.02;
     o.latency_size = 64'000;
     o.latency_seconds = 0.3;
@@ -466,19 +466,19 @@ std::pair<std::size_t, double> plan(const options& o) {
 }
 
 #ifdef SYNCMAP_MATRIX_HAVE_XENIUM
-#define SYNCMAP_MATRIX_XENIUM(Key) , xenium_adapter<Key>
+#define SYNCMAP_MATRIX_XENIUM , xenium_adapter
 #else
-#define SYNCMAP_MATRIX_XENIUM(Key)
+#define SYNCMAP_MATRIX_XENIUM
 #endif
 #define SYNCMAP_MATRIX_U64_MAPS                                                                                     \
     std::uint64_t, sync_map_adapter<std::uint64_t>, boost_flat_adapter<std::uint64_t>,                               \
         cuckoo_adapter<std::uint64_t>, tbb_hash_map_adapter<std::uint64_t>, tbb_unordered_adapter<std::uint64_t>,    \
         locked_std_adapter<std::uint64_t>, absl_locked_adapter<std::uint64_t>, lfht_adapter                          \
-        SYNCMAP_MATRIX_XENIUM(std::uint64_t)
+        SYNCMAP_MATRIX_XENIUM
 #define SYNCMAP_MATRIX_STRING_MAPS                                                                                   \
     std::string, sync_map_adapter<std::string>, boost_flat_adapter<std::string>, cuckoo_adapter<std::string>,        \
         tbb_hash_map_adapter<std::string>, tbb_unordered_adapter<std::string>, locked_std_adapter<std::string>,      \
-        absl_locked_adapter<std::string> SYNCMAP_MATRIX_XENIUM(std::string)
+        absl_locked_adapter<std::string>
 
 int usage(const char* argv0) {
     std::fprintf(stderr,
