@@ -99,8 +99,10 @@ thread_tally drive(Map& map, mix m, const cell_keys<typename Map::key_type>& key
     const key_type* slice = keys.churn->data() + thread * churn_slice;
     std::size_t inserted = 0;
     const std::size_t churn_start = pos;
+    // At least one round, even for a thread that first runs after the stop flag was raised
+    // (a loaded machine), so that no window counts zero operations.
     // relaxed: the flag only ends the loop; the join publishes the tally.
-    while (!stop.load(std::memory_order_relaxed)) {
+    do {
         switch (m) {
             case mix::read_hit:
             case mix::read_miss:
@@ -130,7 +132,7 @@ thread_tally drive(Map& map, mix m, const cell_keys<typename Map::key_type>& key
                 tally.ops += 256;
                 break;
         }
-    }
+    } while (!stop.load(std::memory_order_relaxed));
     // Leave the key set as found.
     if (holding) map.store(stream[held & stream_mask], value_of_number((*keys.hit_numbers)[held & stream_mask]));
     for (std::size_t i = inserted > churn_depth ? inserted - churn_depth : 0; i < inserted; ++i)

@@ -64,7 +64,7 @@ def size_label(n):
 
 
 def geomean(values):
-    values = [v for v in values if v and v > 0]
+    values = [v for v in values if v and v > 0 and math.isfinite(v)]
     if not values:
         return None
     return math.exp(sum(math.log(v) for v in values) / len(values))
@@ -112,7 +112,7 @@ class Report:
             if m != peer or (key and kk != key) or (mix and mx != mix):
                 continue
             ours = self.point.get((OURS, kk, size, dist, mx, th))
-            if ours and ours.get(field) and p.get(field):
+            if ours and ours.get(field) and p.get(field) and math.isfinite(p[field]) and math.isfinite(ours[field]):
                 out.append(p[field] / ours[field])
         return out
 
@@ -444,8 +444,9 @@ class Report:
                 if pts:
                     ax.plot(*zip(*pts), label=self.label(m, key), **{**style(m), "marker": None})
             ax.set_xscale("log")
+            ax.set_yscale("log")  # a map preallocated for many entries starts far above the others
             ax.set_xlabel("entries")
-            ax.set_ylabel("bytes per entry")
+            ax.set_ylabel("bytes per entry (log)")
             ax.set_title(f"Bytes per entry while growing, {key} keys (allocator's bytes in use)")
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize=7)

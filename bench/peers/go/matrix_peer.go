@@ -234,7 +234,8 @@ func drive[K comparable](m benchMap[K], mix string, s *streams[K], d, thread int
 	slice := s.churn[thread*churnSlice : (thread+1)*churnSlice]
 	inserted := uint64(0)
 	start := pos
-	for !stop.Load() {
+	// At least one round, so that no window counts zero operations.
+	for first := true; first || !stop.Load(); first = false {
 		switch mix {
 		case "read_hit", "read_miss":
 			for i := 0; i < 256; i++ {

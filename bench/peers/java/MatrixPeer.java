@@ -122,7 +122,7 @@ public final class MatrixPeer {
         long ops = 0, hits = 0, held = 0, inserted = 0, start = pos;
         boolean holding = false;
         int sliceBase = thread * CHURN_SLICE;
-        while (!stop.get()) {
+        do {  // at least one round, so that no window counts zero operations
             switch (mix) {
                 case "read_hit":
                 case "read_miss":
@@ -159,7 +159,7 @@ public final class MatrixPeer {
                 default:
                     throw new IllegalStateException(mix);
             }
-        }
+        } while (!stop.get());
         if (holding) {
             @SuppressWarnings("unchecked") K k = (K) stream[(int) (held & MASK)];
             m.put(k, valueOf(numbers[(int) (held & MASK)]));
