@@ -8,7 +8,7 @@ CONFIGURE = cmake -G "$(CMAKE_GENERATOR)" -S . -Wno-dev
 LAB_ARGS ?=
 SOAK_SECONDS ?= 600
 
-.PHONY: all deps deps-core lab test test-asan test-tsan bench soak fuzz examples clean
+.PHONY: all deps deps-core deps-bench lab test test-asan test-tsan bench bench-programs soak fuzz examples clean
 
 all: test
 
@@ -17,6 +17,10 @@ deps:
 
 deps-core:
 	@scripts/bootstrap core
+
+# The benchmark matrix also runs peers in their own runtimes (Go, Java) and xenium.
+deps-bench:
+	@scripts/bootstrap core peers plots bench-peers
 
 build/release/build.ninja: | deps
 	$(CONFIGURE) -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCMAP_FUZZ=ON
@@ -59,7 +63,14 @@ lab: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS) --target syncmap-lab
 	build/release/lab/syncmap-lab $(LAB_ARGS)
 
-bench: deps build/bench/build.ninja
+# The whole benchmark matrix, peers side by side, into bench-report/ (docs/BENCHMARKS.md).
+# QUICK=1: a reduced matrix of the same shape, a few minutes.
+bench: deps-bench build/bench/build.ninja
+	cmake --build build/bench -j $(JOBS) --target syncmap-matrix
+	bench/run_matrix $(if $(QUICK),--quick) build/bench
+
+# The Google Benchmark programs with their targets' verdicts, one after another.
+bench-programs: deps build/bench/build.ninja
 	cmake --build build/bench -j $(JOBS)
 	build/bench/bench/syncmap-bench
 	build/bench/bench/syncmap-memory

@@ -317,6 +317,8 @@ public:
     void store(std::uint64_t key, std::uint64_t value);
     bool erase(std::uint64_t key);
     std::uint64_t range_sum() const;
+    // One pass adding every value to value_sum; returns the number of entries visited.
+    std::size_t range_visit(std::uint64_t& value_sum) const;
     std::size_t size() const;
 
     // Waits until every node retired so far has been freed (for memory measurements).

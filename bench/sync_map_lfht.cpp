@@ -140,6 +140,17 @@ std::uint64_t lfht_map::range_sum() const {
     return sum;
 }
 
+std::size_t lfht_map::range_visit(std::uint64_t& value_sum) const {
+    read_section section;
+    std::size_t count = 0;
+    cds_lfht_iter it;
+    for (cds_lfht_first(table_, &it); cds_lfht_node* n = cds_lfht_iter_get_node(&it); cds_lfht_next(table_, &it)) {
+        value_sum += entry_of(n)->value;
+        ++count;
+    }
+    return count;
+}
+
 std::size_t lfht_map::size() const {
     read_section section;
     long before = 0;

@@ -1,0 +1,514 @@
+#!/usr/bin/python3
+"""bench/report/matrix_report.py - turns the result lines of the benchmark matrix into
+bench-report/: README.md (tables), results.json (every record), PNG plots, and a terminal
+summary.
+
+Usage: matrix_report.py OUT_DIR RESULTS_FILE...
+
+Every results file holds tab-separated records (bench/matrix/record.hpp; docs/BENCHMARKS.md
+"Result lines"), from syncmap-matrix (in-process C++ maps) or from a peer measured in its
+own runtime (bench/peers/go, bench/peers/java). Ratios are peer / sync_map for the same cell
+(key type, size, distribution, mix, threads), so above 1 means sync_map takes less time.
+"""
+import json
+import math
+import os
+import sys
+from collections import defaultdict
+
+OURS = "sync_map"
+MIXES = ["read_hit", "read_miss", "rw90", "rw50", "churn"]
+MIX_TEXT = {
+    "read_hit": "read-only hits",
+    "read_miss": "read-only misses",
+    "rw90": "90% load / 10% write",
+    "rw50": "50% load / 50% write",
+    "churn": "insert-then-erase churn",
+}
+NUMERIC_SKIP = {"map", "key", "dist", "mix", "runtime", "what", "measured", "kind", "traversal",
+                "message", "cdf", "load_before", "load_after", "concurrent_erase"}
+
+
+def parse(paths):
+    records = defaultdict(list)
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if not line or line.startswith("#"):
+                    continue
+                kind, *fields = line.split("\t")
+                rec = {}
+                for field in fields:
+                    name, _, value = field.partition("=")
+                    if name not in NUMERIC_SKIP:
+                        try:
+                            value = float(value)
+                            if value.is_integer() and name in ("size", "threads", "entries", "bytes", "ops",
+                                                               "passes", "windows", "chunk", "digest", "quick"):
+                                value = int(value)
+                        except ValueError:
+                            pass
+                    rec[name] = value
+                records[kind].append(rec)
+    return records
+
+
+def size_label(n):
+    n = int(n)
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n % 1_000 == 0:
+        return f"{n // 1_000}K"
+    return str(n)
+
+
+def geomean(values):
+    values = [v for v in values if v and v > 0 and math.isfinite(v)]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return f"{v:.3g}"
+    return f"{v:.{digits}f}"
+
+
+class Report:
+    def __init__(self, records):
+        self.r = records
+        self.maps = {}  # (map, key) -> description record
+        for m in records.get("map", []):
+            self.maps[(m["map"], m["key"])] = m
+        self.point = {}
+        for p in records.get("point", []):
+            self.point[(p["map"], p["key"], p["size"], p["dist"], p["mix"], p["threads"])] = p
+        self.keys = [k for k in ("u64", "string") if any(p["key"] == k for p in records.get("point", []))]
+        self.sizes = sorted({p["size"] for p in records.get("point", [])})
+        self.threads = sorted({p["threads"] for p in records.get("point", [])})
+
+    def map_names(self, key):
+        names = []
+        for (m, k) in self.maps:
+            if k == key and m not in names:
+                names.append(m)
+        # sync_map first, then in-process peers, then peers measured in their runtime
+        names.sort(key=lambda m: (m != OURS, self.maps[(m, key)].get("measured") != "in-process"))
+        return names
+
+    def label(self, name, key):
+        d = self.maps.get((name, key), {})
+        return name + (" *" if d.get("measured", "in-process") != "in-process" else "")
+
+    # ---- ratios ---------------------------------------------------------------------------
+    def ratios(self, peer, field, key=None, mix=None):
+        out = []
+        for k, p in self.point.items():
+            m, kk, size, dist, mx, th = k
+            if m != peer or (key and kk != key) or (mix and mx != mix):
+                continue
+            ours = self.point.get((OURS, kk, size, dist, mx, th))
+            if ours and ours.get(field) and p.get(field) and math.isfinite(p[field]) and math.isfinite(ours[field]):
+                out.append(p[field] / ours[field])
+        return out
+
+    def peers(self):
+        seen = []
+        for (m, _k) in self.maps:
+            if m != OURS and m not in seen:
+                seen.append(m)
+        return seen
+
+    # ---- markdown -------------------------------------------------------------------------
+    def markdown(self, plots):
+        L = []
+        meta = self.r.get("meta", [])
+        quick = any(m.get("quick") == 1 for m in meta)
+        L.append("# syncmap benchmark matrix\n")
+        L.append("Generated by `make bench" + (" QUICK=1" if quick else "") + "` (bench/report/matrix_report.py). "
+                 "Ratios are peer / sync_map for the same cell, so above 1 means sync_map takes less time. "
+                 "Rows marked `*` were measured in their own runtime (a separate process, after warm-up), "
+                 "not in-process; their CPU time is what that runtime reports (see docs/BENCHMARKS.md).\n")
+        L.append("## Run\n")
+        L.append("| runtime | measured | load average before | after | seconds | windows x ms |")
+        L.append("|---|---|---|---|---|---|")
+        by_rt = defaultdict(dict)
+        for m in meta:
+            by_rt[m.get("runtime", "?")].update(m)
+        for rt, m in by_rt.items():
+            L.append(f"| {rt} | {m.get('measured', '')} | {m.get('load_before', '')} | {m.get('load_after', '')} | "
+                     f"{fmt(m.get('seconds'), 0)} | {m.get('windows', '')} x {m.get('window_ms', '')} |")
+        cores = next((m.get("cores") for m in meta if m.get("cores")), None)
+        loads = [float(str(m.get("load_before", "0 0 0")).split()[0]) for m in meta if m.get("load_before")]
+        if cores and loads and max(loads) > 0.5 * float(cores):
+            L.append(f"\n**Loaded machine**: the one-minute load average before the run was {max(loads):.1f} on "
+                     f"{int(cores)} cores. Wall-time figures then also measure the share of the cores the run got; "
+                     "CPU-time figures less so. Treat these figures as noisy.\n")
+        L.append("\n## Maps\n")
+        L.append("| map | key | measured | what | traversal under writers |")
+        L.append("|---|---|---|---|---|")
+        for (m, k), d in self.maps.items():
+            L.append(f"| {m} | {k} | {d.get('measured', '')} | {d.get('what', '')} | {d.get('traversal', '')} |")
+        L.append(self.digest_section())
+        L.append("\n## Summary: geometric mean of peer / sync_map over all matching cells\n")
+        L.append("| peer | cells | wall, all | CPU, all | " + " | ".join(f"wall, {m}" for m in MIXES) + " |")
+        L.append("|---|---|---|---|" + "---|" * len(MIXES))
+        for peer in self.peers():
+            w = self.ratios(peer, "ns_per_op")
+            c = self.ratios(peer, "cpu_ns_per_op")
+            if not w:
+                continue
+            per_mix = [fmt(geomean(self.ratios(peer, "ns_per_op", mix=m)), 2) for m in MIXES]
+            L.append(f"| {peer} | {len(w)} | {fmt(geomean(w), 2)} | {fmt(geomean(c), 2)} | " + " | ".join(per_mix) + " |")
+        for name in plots.get("summary", []):
+            L.append(f"\n![{name}]({name})")
+        for key in self.keys:
+            L.append(f"\n## Point operations, {key} keys\n")
+            L.append("Each cell: median over the windows of wall ns per operation (all threads together: the "
+                     "inverse of aggregate throughput), then the same in worker CPU ns per operation. "
+                     "`(Nx)` = map / sync_map.\n")
+            for size in self.sizes:
+                for field, title in (("ns_per_op", "wall ns/op"), ("cpu_ns_per_op", "CPU ns/op")):
+                    L.append(self.point_table(key, size, field, title))
+            for name in plots.get(f"throughput_{key}", []):
+                L.append(f"\n![{name}]({name})")
+            for name in plots.get(f"size_{key}", []):
+                L.append(f"\n![{name}]({name})")
+        L.append(self.traversal_section(plots))
+        L.append(self.memory_section(plots))
+        L.append(self.latency_section(plots))
+        errors = self.r.get("error", [])
+        if errors:
+            L.append("\n## Errors\n")
+            for e in errors:
+                L.append(f"- {e.get('map')} {e.get('key')} {e.get('size')} {e.get('mix')}: {e.get('message')}")
+        return "\n".join(L) + "\n"
+
+    def digest_section(self):
+        streams = self.r.get("stream", [])
+        if not streams:
+            return ""
+        ref = {(s["size"], s["dist"], s["kind"]): s["digest"] for s in streams if s.get("runtime") == "c++"}
+        rows = defaultdict(lambda: [0, 0])
+        for s in streams:
+            if s.get("runtime") == "c++":
+                continue
+            k = (s["size"], s["dist"], s["kind"])
+            rows[s["runtime"]][0 if ref.get(k) == s["digest"] else 1] += 1
+        if not rows:
+            return ""
+        out = ["\n## Same keys in every runtime\n",
+               "Each runtime regenerates the key streams from the same seeds and algorithm and prints each "
+               "stream's digest (the sum of its key numbers).\n",
+               "| runtime | streams equal to C++'s | different |", "|---|---|---|"]
+        for rt, (same, diff) in rows.items():
+            out.append(f"| {rt} | {same} | {diff} |")
+        return "\n".join(out)
+
+    def point_table(self, key, size, field, title):
+        maps = self.map_names(key)
+        rows = []
+        for mix in MIXES:
+            for dist in (["none"] if mix == "churn" else ["uniform", "zipf"]):
+                for th in self.threads:
+                    ours = self.point.get((OURS, key, size, dist, mix, th))
+                    cells = []
+                    any_value = False
+                    for m in maps:
+                        p = self.point.get((m, key, size, dist, mix, th))
+                        if not p:
+                            cells.append("-")
+                            continue
+                        any_value = True
+                        v = p.get(field)
+                        cell = fmt(v)
+                        if m != OURS and ours and ours.get(field):
+                            cell += f" ({v / ours[field]:.2f}x)"
+                        cells.append(cell)
+                    if any_value:
+                        rows.append(f"| {mix} | {dist} | {th} | " + " | ".join(cells) + " |")
+        if not rows:
+            return ""
+        head = f"\n### {key}, {size_label(size)} entries, {title}\n\n| mix | keys | threads | " + \
+            " | ".join(self.label(m, key) for m in maps) + " |\n|---|---|---|" + "---|" * len(maps)
+        return head + "\n" + "\n".join(rows)
+
+    def traversal_section(self, plots):
+        L = ["\n## Traversal: full pass, ns per entry (wall / CPU); snapshot() and scan passes\n"]
+        it = {(i["map"], i["key"], i["size"]): i for i in self.r.get("iterate", [])}
+        for key in self.keys:
+            maps = [m for m in self.map_names(key) if any((m, key, s) in it for s in self.sizes)]
+            L.append(f"\n### {key} keys\n")
+            L.append("| entries | " + " | ".join(self.label(m, key) for m in maps) + " |")
+            L.append("|---|" + "---|" * len(maps))
+            for s in self.sizes:
+                cells = []
+                for m in maps:
+                    i = it.get((m, key, s))
+                    cells.append(f"{fmt(i['ns_per_entry'], 2)} / {fmt(i['cpu_ns_per_entry'], 2)}" if i else "-")
+                L.append(f"| {size_label(s)} | " + " | ".join(cells) + " |")
+            snaps = {x["size"]: x for x in self.r.get("snapshot", []) if x["key"] == key}
+            scans = {x["size"]: x for x in self.r.get("scan", []) if x["key"] == key}
+            if snaps:
+                L.append(f"\nsync_map, {key} keys: snapshot() taken and destroyed; a full pass of scan() calls with "
+                         "chunk 100 against one range() pass.\n")
+                L.append("| entries | snapshot ns (wall / CPU) | scan pass ns/entry (wall / CPU) | calls per pass | "
+                         "scan / range (CPU) |")
+                L.append("|---|---|---|---|---|")
+                for s in self.sizes:
+                    sn, sc, rg = snaps.get(s), scans.get(s), it.get((OURS, key, s))
+                    if not sn:
+                        continue
+                    ratio = fmt(sc["cpu_ns_per_entry"] / rg["cpu_ns_per_entry"], 2) if sc and rg else "-"
+                    L.append(f"| {size_label(s)} | {fmt(sn['ns_per_snapshot'])} / {fmt(sn['cpu_ns_per_snapshot'])} | "
+                             f"{fmt(sc['ns_per_entry'], 2)} / {fmt(sc['cpu_ns_per_entry'], 2)} | "
+                             f"{fmt(sc['calls_per_pass'], 0)} | {ratio} |")
+            for name in plots.get(f"traversal_{key}", []):
+                L.append(f"\n![{name}]({name})")
+        return "\n".join(L)
+
+    def memory_section(self, plots):
+        L = ["\n## Memory: bytes per entry (allocator's bytes in use / entries)\n",
+             "Read while each map grows, at the matrix sizes and a geometric grid between them; the plots show "
+             "the whole curve (sync_map's extendible hashing fills leaves and splits them, so its curve is a "
+             "wave).\n"]
+        mem = defaultdict(dict)
+        for m in self.r.get("memory", []):
+            mem[(m["map"], m["key"])][m["entries"]] = m
+        for key in self.keys:
+            maps = [m for m in self.map_names(key) if (m, key) in mem]
+            L.append(f"\n### {key} keys\n")
+            L.append("| entries | " + " | ".join(self.label(m, key) for m in maps) + " |")
+            L.append("|---|" + "---|" * len(maps))
+            for s in self.sizes:
+                cells = []
+                ours = mem.get((OURS, key), {}).get(s)
+                for m in maps:
+                    v = mem[(m, key)].get(s)
+                    if not v:
+                        cells.append("-")
+                        continue
+                    cell = fmt(v["bytes_per_entry"])
+                    if m != OURS and ours:
+                        cell += f" ({v['bytes_per_entry'] / ours['bytes_per_entry']:.2f}x)"
+                    cells.append(cell)
+                L.append(f"| {size_label(s)} | " + " | ".join(cells) + " |")
+            for name in plots.get(f"memory_{key}", []):
+                L.append(f"\n![{name}]({name})")
+        return "\n".join(L)
+
+    def latency_section(self, plots):
+        lat = self.r.get("latency", [])
+        if not lat:
+            return ""
+        L = ["\n## Writer latency while a traversal runs\n",
+             "One writer thread erases a key and stores it back, timing each operation, for a fixed time; "
+             "`running`: another thread runs full traversal passes meanwhile, `none`: no traversal. Only maps "
+             "whose traversal may overlap erasing writers; those whose traversal takes a lock writers need "
+             "traverse under that lock. Quantiles are bucket lower bounds (buckets at most 6.25% wide).\n",
+             "| map | key | entries | traversal | how it traverses | ops | passes | p50 ns | p99 ns | p99.9 ns | max ns |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for x in lat:
+            L.append(f"| {self.label(x['map'], x['key'])} | {x['key']} | {size_label(x['size'])} | {x['traversal']} | "
+                     f"{x.get('kind', '')} | {int(x['ops'])} | {int(x['passes'])} | {int(x['p50_ns'])} | "
+                     f"{int(x['p99_ns'])} | {int(x['p999_ns'])} | {int(x['max_ns'])} |")
+        for name in plots.get("latency", []):
+            L.append(f"\n![{name}]({name})")
+        return "\n".join(L)
+
+    # ---- terminal -------------------------------------------------------------------------
+    def terminal(self, out_dir):
+        lines = ["", "Benchmark matrix summary: peer / sync_map, geometric mean over matching cells "
+                 "(above 1: sync_map takes less time)"]
+        lines.append(f"{'peer':<22}{'cells':>6}{'wall':>8}{'CPU':>8}  " + "".join(f"{m:>11}" for m in MIXES) + "  (wall by mix)")
+        for peer in self.peers():
+            w = self.ratios(peer, "ns_per_op")
+            if not w:
+                continue
+            c = self.ratios(peer, "cpu_ns_per_op")
+            mixes = "".join(f"{fmt(geomean(self.ratios(peer, 'ns_per_op', mix=m)), 2):>11}" for m in MIXES)
+            lines.append(f"{peer:<22}{len(w):>6}{fmt(geomean(w), 2):>8}{fmt(geomean(c), 2):>8}  {mixes}")
+        mem = {(m["map"], m["key"], m["entries"]): m["bytes_per_entry"] for m in self.r.get("memory", [])}
+        if self.sizes:
+            big = self.sizes[-1]
+            for k in self.keys:
+                row = [f"{m} {fmt(mem[(m, k, big)])}" for m in self.map_names(k) if (m, k, big) in mem]
+                lines.append(f"Bytes per entry at {size_label(big)}, {k} keys: " + ", ".join(row))
+        lat = [x for x in self.r.get("latency", []) if x["traversal"] == "running"]
+        if lat:
+            lines.append("Writer p99.9 / max while a traversal runs: " + ", ".join(
+                f"{x['map']}({x['key']}) {int(x['p999_ns'])} / {int(x['max_ns'])} ns" for x in lat))
+        nerr = len(self.r.get("error", []))
+        if nerr:
+            lines.append(f"\n{nerr} ERROR record(s): see {out_dir}/README.md")
+        lines.append(f"\nReport: {out_dir}/README.md, results.json and the PNG plots beside it.")
+        return "\n".join(lines)
+
+    # ---- plots ----------------------------------------------------------------------------
+    def plots(self, out_dir):
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("matrix_report: matplotlib missing (Debian python3-matplotlib): no plots", file=sys.stderr)
+            return {}
+        made = defaultdict(list)
+        styles = {}
+
+        def style(m):
+            if m not in styles:
+                cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+                styles[m] = dict(color=cycle[len(styles) % len(cycle)],
+                                 linestyle="-" if len(styles) < len(cycle) else "--",
+                                 linewidth=2.5 if m == OURS else 1.3,
+                                 marker="o" if m == OURS else ".")
+            return styles[m]
+
+        def save(fig, name, group):
+            fig.tight_layout()
+            fig.savefig(os.path.join(out_dir, name), dpi=90)
+            plt.close(fig)
+            made[group].append(name)
+
+        for key in self.keys:
+            maps = self.map_names(key)
+            for size in self.sizes:
+                fig, axes = plt.subplots(1, len(MIXES), figsize=(4 * len(MIXES), 3.6))
+                for ax, mix in zip(axes, MIXES):
+                    dist = "none" if mix == "churn" else "uniform"
+                    for m in maps:
+                        pts = [(t, 1e3 / self.point[(m, key, size, dist, mix, t)]["ns_per_op"]) for t in self.threads
+                               if (m, key, size, dist, mix, t) in self.point]
+                        if pts:
+                            ax.plot(*zip(*pts), label=self.label(m, key), **style(m))
+                    ax.set_title(f"{MIX_TEXT[mix]}")
+                    ax.set_xlabel("threads")
+                    ax.set_xscale("log", base=2)
+                    ax.set_xticks(self.threads, [str(t) for t in self.threads])
+                    ax.set_ylabel("Mops/s (wall, all threads)")
+                    ax.grid(alpha=0.3)
+                axes[0].legend(fontsize=7)
+                fig.suptitle(f"Throughput vs threads, {key} keys, {size_label(size)} entries, uniform keys")
+                save(fig, f"throughput_{key}_{size_label(size)}.png", f"throughput_{key}")
+            fig, axes = plt.subplots(1, len(MIXES), figsize=(4 * len(MIXES), 3.6))
+            for ax, mix in zip(axes, MIXES):
+                dist = "none" if mix == "churn" else "uniform"
+                for m in maps:
+                    pts = [(s, self.point[(m, key, s, dist, mix, 1)]["cpu_ns_per_op"]) for s in self.sizes
+                           if (m, key, s, dist, mix, 1) in self.point]
+                    if pts:
+                        ax.plot(*zip(*pts), label=self.label(m, key), **style(m))
+                ax.set_title(MIX_TEXT[mix])
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("entries")
+                ax.set_ylabel("CPU ns/op, 1 thread")
+                ax.grid(alpha=0.3, which="both")
+            axes[0].legend(fontsize=7)
+            fig.suptitle(f"ns per operation vs size, {key} keys, one thread, uniform keys")
+            save(fig, f"ns_per_op_vs_size_{key}.png", f"size_{key}")
+
+            # traversal
+            it = [i for i in self.r.get("iterate", []) if i["key"] == key]
+            fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+            for m in maps:
+                pts = sorted((i["size"], i["cpu_ns_per_entry"]) for i in it if i["map"] == m)
+                if pts:
+                    axes[0].plot(*zip(*pts), label=self.label(m, key), **style(m))
+            scans = sorted((x["size"], x["cpu_ns_per_entry"]) for x in self.r.get("scan", []) if x["key"] == key)
+            if scans:
+                axes[0].plot(*zip(*scans), label="sync_map scan(100)", color="black", linestyle=":", marker="x")
+            axes[0].set_title("full traversal, CPU ns per entry")
+            snaps = sorted((x["size"], x["cpu_ns_per_snapshot"]) for x in self.r.get("snapshot", []) if x["key"] == key)
+            if snaps:
+                axes[1].plot(*zip(*snaps), label="sync_map snapshot()", **style(OURS))
+            axes[1].set_title("snapshot() taken and destroyed, CPU ns")
+            for ax in axes:
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("entries")
+                ax.grid(alpha=0.3, which="both")
+                ax.legend(fontsize=7)
+            save(fig, f"traversal_{key}.png", f"traversal_{key}")
+
+            # memory
+            fig, ax = plt.subplots(figsize=(9, 4.5))
+            for m in maps:
+                pts = sorted((x["entries"], x["bytes_per_entry"]) for x in self.r.get("memory", [])
+                             if x["map"] == m and x["key"] == key)
+                if pts:
+                    ax.plot(*zip(*pts), label=self.label(m, key), **{**style(m), "marker": None})
+            ax.set_xscale("log")
+            ax.set_yscale("log")  # a map preallocated for many entries starts far above the others
+            ax.set_xlabel("entries")
+            ax.set_ylabel("bytes per entry (log)")
+            ax.set_title(f"Bytes per entry while growing, {key} keys (allocator's bytes in use)")
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize=7)
+            save(fig, f"bytes_per_entry_{key}.png", f"memory_{key}")
+
+        lat = self.r.get("latency", [])
+        if lat:
+            keys = [k for k in self.keys if any(x["key"] == k for x in lat)]
+            fig, axes = plt.subplots(1, len(keys), figsize=(7 * len(keys), 4.5), squeeze=False)
+            for ax, key in zip(axes[0], keys):
+                for x in lat:
+                    if x["key"] != key or not x.get("cdf"):
+                        continue
+                    pairs = [p.split(":") for p in x["cdf"].split(",")]
+                    xs = [max(1.0, float(a)) for a, _ in pairs]
+                    ys = [max(1e-7, 1.0 - float(b)) for _, b in pairs]
+                    st = dict(style(x["map"]))
+                    st["linestyle"] = "-" if x["traversal"] == "running" else ":"
+                    st["marker"] = None
+                    ax.step(xs, ys, where="post", label=f"{self.label(x['map'], key)} ({x['traversal']})", **st)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("writer operation latency, ns")
+                ax.set_ylabel("fraction of operations slower (1 - CDF)")
+                ax.set_title(f"Writer latency, {key} keys: solid = traversal running, dotted = none")
+                ax.grid(alpha=0.3, which="both")
+                ax.legend(fontsize=6, ncol=2)
+            save(fig, "latency_cdf.png", "latency")
+
+        # summary bars
+        peers = [p for p in self.peers() if self.ratios(p, "ns_per_op")]
+        if peers:
+            fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(peers)), 4))
+            xs = range(len(peers))
+            ax.bar([x - 0.2 for x in xs], [geomean(self.ratios(p, "ns_per_op")) for p in peers], 0.4, label="wall")
+            ax.bar([x + 0.2 for x in xs], [geomean(self.ratios(p, "cpu_ns_per_op")) for p in peers], 0.4, label="CPU")
+            ax.axhline(1.0, color="black", linewidth=0.8)
+            ax.set_xticks(list(xs), peers, rotation=30, ha="right")
+            ax.set_yscale("log")
+            ax.set_ylabel("peer / sync_map time (geometric mean)")
+            ax.legend()
+            ax.grid(alpha=0.3, axis="y", which="both")
+            save(fig, "summary_ratios.png", "summary")
+        return made
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    records = parse([p for p in sys.argv[2:] if os.path.exists(p)])
+    rep = Report(records)
+    plots = rep.plots(out_dir)
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write(rep.markdown(plots))
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(records, f, indent=1)
+    print(rep.terminal(out_dir))
+    return 1 if records.get("error") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
