@@ -108,7 +108,7 @@ using range_callback = function_ref<bool(key_type, value_type)>;
 // opaque bytes so that the lab's core needs no container header. A default-constructed
 // value starts a pass.
 struct scan_cursor {
-    std::array<unsigned char, 16> bytes{};  // the container's trivially copyable cursor
+    std::array<unsigned char, 24> bytes{};  // the container's trivially copyable cursor
     bool started = false;                   // false: start a pass (bytes unused)
     bool done = false;                      // the pass is complete
 };

@@ -23,7 +23,9 @@ const std::vector<scenario>& all_scenarios() {
         {"churn-during-range", "pitfall 3: store/load_and_delete churn on other keys",
          "Writers churn half the keys with store and load_and_delete while a thread ranges;\n"
          "the other half never changes and must be yielded by every range (W1). Also counts\n"
-         "ranges that missed a stable key directly.",
+         "ranges that missed a stable key directly. Then a dense leaf: 100 keys erased a few at\n"
+         "a time and stored back in another order while one thread ranges back to back,\n"
+         "counting keys seen twice per range (W2).",
          false, run_churn_during_range},
         {"two-ranges", "pitfall 4: two traversals at once",
          "Two threads range continuously under writes; each traversal is checked (W1-W4) and\n"
