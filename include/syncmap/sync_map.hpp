@@ -1087,7 +1087,9 @@ private:
         // nothing needs them: a whole leaf offered in slot order, without a chunk to cut.
         std::size_t kept = 0;
         if constexpr (inline_storage) {
-            const bool whole = position.hash < x->interval_begin() ||
+            // (Written begin > hash: clang reads "position.hash <" as the start of a
+            // template argument list, syncmap::hash being a template.)
+            const bool whole = x->interval_begin() > position.hash ||
                                (position.hash == x->interval_begin() && position.tiebreak == 0);
             if (!sorted && !may_repeat && !cut_possible && whole && hashed != nullptr) {
                 *hashed = false;
