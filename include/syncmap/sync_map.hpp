@@ -35,6 +35,9 @@
 // snapshot(), snapshot destruction, clear()), structure_mutex_ (splits, directory
 // doubling, clear, sweeps), leaf locks, then the writer gate (shared). A writer holds one
 // leaf lock for a few stores; it drops it before taking structure_mutex_ to make room.
+// compute, load_or_compute and erase_if run the user's callback under the key's leaf lock
+// (before the gate); a write member of the same map called from it throws rather than
+// wait on that lock (detail/locked_callback.hpp).
 //
 // What the API leaves out, and why
 // - Iterators over the live map: a C++ iterator must pin what it points to between
