@@ -89,7 +89,10 @@ TEST(SyncMapLookup, HeterogeneousAgreesWithKeyType) {
 template <class Map, class Q>
 concept loadable_with = requires(const Map& m, const Q& q) { m.load(q); };
 static_assert(loadable_with<transparent_string_map, std::string_view>);
-static_assert(!loadable_with<syncmap::sync_map<std::string, int>, std::string_view>,
+static_assert(loadable_with<syncmap::sync_map<std::string, int>, std::string_view>,
+              "the default equality of string keys is transparent (equal_to.hpp)");
+static_assert(!loadable_with<syncmap::sync_map<std::string, int, syncmap::hash<std::string>, std::equal_to<std::string>>,
+                             std::string_view>,
               "std::equal_to<std::string> is not transparent");
 
 // ---- visit lends the value -------------------------------------------------------------

@@ -891,7 +891,9 @@ using snapshot_iterator = u64_map::snapshot_type::iterator;
 static_assert(std::forward_iterator<snapshot_iterator>, "S4: a snapshot iterator is a forward iterator");
 static_assert(std::ranges::forward_range<const u64_map::snapshot_type&>, "S4: a snapshot is a forward range");
 static_assert(std::sentinel_for<snapshot_iterator, snapshot_iterator>);
-static_assert(std::is_same_v<std::iter_reference_t<snapshot_iterator>, std::pair<const std::uint64_t&, const std::uint64_t&>>);
+// *it: a pair of references held by the iterator, so `auto& [k, v]` binds too.
+static_assert(std::is_same_v<std::iter_reference_t<snapshot_iterator>,
+                             const std::pair<const std::uint64_t&, const std::uint64_t&>&>);
 
 TEST(SnapshotIteration, EachEntryOnceInOneOrderEveryTime) {
     for (std::uint64_t n : {0u, 1u, 2u, 111u, 112u, 113u, 5000u, 40000u}) {

@@ -53,6 +53,7 @@
 #include "detail/cow_versions.hpp"
 #include "detail/immutable_table.hpp"
 #include "detail/rcu.hpp"
+#include "equal_to.hpp"
 #include "hash.hpp"
 
 namespace syncmap {
@@ -118,15 +119,14 @@ class cow_map;
 // increment). Iteration yields std::pair<const K, V> in ascending hash order, the same
 // order every time; the iterators stay valid as long as some copy of the snapshot lives.
 // A moved-from snapshot is empty.
-template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>>
+template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
 class cow_snapshot {
     using parts = detail::cow_parts<K, V>;
     using table = typename parts::table;
     using node = typename parts::node;
 
     template <class Q>
-    static constexpr bool heterogeneous =
-        detail::transparent<Hash> && detail::transparent<KeyEqual> && !std::is_same_v<Q, K>;
+    static constexpr bool heterogeneous = detail::heterogeneous_key<Q, K, Hash, KeyEqual>;
 
 public:
     using key_type = K;
@@ -261,7 +261,7 @@ private:
     table* table_ = nullptr;  // one reference owned by this snapshot; nullptr when moved from
 };
 
-template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>>
+template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
 class cow_map {
     using parts = detail::cow_parts<K, V>;
     using node = typename parts::node;
@@ -271,8 +271,7 @@ class cow_map {
     using table_ptr = std::unique_ptr<table, typename table::deleter>;
 
     template <class Q>
-    static constexpr bool heterogeneous =
-        detail::transparent<Hash> && detail::transparent<KeyEqual> && !std::is_same_v<Q, K>;
+    static constexpr bool heterogeneous = detail::heterogeneous_key<Q, K, Hash, KeyEqual>;
 
     // A table being prepared, with the record it will be published under. Frees both if
     // the write fails before publishing (the nodes it points to belong to others).
@@ -394,42 +393,42 @@ public:
     void store(K&& key, V&& value) { store_impl(std::move(key), std::move(value)); }
     void store(const K& key, V&& value) { store_impl(key, std::move(value)); }
     void store(K&& key, const V& value) { store_impl(std::move(key), value); }
+    // Heterogeneous forms of every member that takes a key (a std::string_view for a
+    // std::string key, ...). A write builds a node holding a K; lookups never build one.
+    template <class Q>
+        requires heterogeneous<Q>
+    void store(const Q& key, const V& value) {
+        store_impl(key, value);
+    }
+    template <class Q>
+        requires heterogeneous<Q>
+    void store(const Q& key, V&& value) {
+        store_impl(key, std::move(value));
+    }
 
     // Go Swap: stores value, returns the previous one (nullopt if the key was absent).
-    std::optional<V> exchange(const K& key, const V& value) {
-        const std::uint64_t h = hash_of(key);
-        std::unique_ptr<node> fresh(new node(key, value));
-        fresh->hash = h;
-        detail::rcu_retire_reserve();
-        write_guard guard(*this);
-        const table* base = current_.load(std::memory_order_relaxed);  // stored only under the guard
-        const std::size_t i = base->find_index(h, same_key(key));
-        std::optional<V> previous;
-        if (i != detail::table_npos) previous.emplace(base->cell_at(i).value->kv.second);  // before publishing (L4)
-        write_one_locked(*base, h, i, std::move(fresh));
-        return previous;
+    std::optional<V> exchange(const K& key, const V& value) { return exchange_impl(key, value); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> exchange(const Q& key, const V& value) {
+        return exchange_impl(key, value);
     }
 
     // Go LoadOrStore: (the value now held, whether it was already there). Lock-free when
     // the key is present (L3). Needs V copy-assignable or nothrow move-constructible.
-    std::pair<V, bool> load_or_store(const K& key, const V& value) {
-        const std::uint64_t h = hash_of(key);
-        {
-            detail::rcu_reader reader;
-            if (const node* const* n = current_.load(std::memory_order_acquire)->find(h, same_key(key))) {
-                return {(*n)->kv.second, true};
-            }
-        }
-        return store_if_absent(h, key, value);
+    std::pair<V, bool> load_or_store(const K& key, const V& value) { return load_or_store_impl(key, value); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::pair<V, bool> load_or_store(const Q& key, const V& value) {
+        return load_or_store_impl(key, value);
     }
 
     // Go LoadAndDelete.
-    std::optional<V> load_and_delete(const K& key) {
-        std::optional<V> removed;
-        erase_if_impl(key, any_value, [&](const V& v) {
-            removed.emplace(v);  // copied before publishing (L4)
-        });
-        return removed;
+    std::optional<V> load_and_delete(const K& key) { return load_and_delete_impl(key); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> load_and_delete(const Q& key) {
+        return load_and_delete_impl(key);
     }
 
     // Go Delete; true if the key was present.
@@ -444,27 +443,23 @@ public:
     bool compare_and_swap(const K& key, const V& expected, const V& desired)
         requires std::equality_comparable<V>
     {
-        const std::uint64_t h = hash_of(key);
-        {
-            detail::rcu_reader reader;
-            const node* const* n = current_.load(std::memory_order_acquire)->find(h, same_key(key));
-            if (n == nullptr || !((*n)->kv.second == expected)) return false;
-        }
-        std::unique_ptr<node> fresh(new node(key, desired));
-        fresh->hash = h;
-        detail::rcu_retire_reserve();
-        write_guard guard(*this);
-        const table* base = current_.load(std::memory_order_relaxed);
-        const std::size_t i = base->find_index(h, same_key(key));
-        if (i == detail::table_npos || !(base->cell_at(i).value->kv.second == expected)) return false;
-        write_one_locked(*base, h, i, std::move(fresh));
-        return true;
+        return compare_and_swap_impl(key, expected, desired);
+    }
+    template <class Q>
+        requires heterogeneous<Q> && std::equality_comparable<V>
+    bool compare_and_swap(const Q& key, const V& expected, const V& desired) {
+        return compare_and_swap_impl(key, expected, desired);
     }
 
     // Go CompareAndDelete. Lock-free when it changes nothing (L3).
     bool compare_and_delete(const K& key, const V& expected)
         requires std::equality_comparable<V>
     {
+        return erase_if_impl(key, [&](const V& v) { return v == expected; }, [](const V&) {});
+    }
+    template <class Q>
+        requires heterogeneous<Q> && std::equality_comparable<V>
+    bool compare_and_delete(const Q& key, const V& expected) {
         return erase_if_impl(key, [&](const V& v) { return v == expected; }, [](const V&) {});
     }
 
@@ -553,6 +548,16 @@ public:
         void store(K&& key, V&& value) { store_impl(std::move(key), std::move(value)); }
         void store(const K& key, V&& value) { store_impl(key, std::move(value)); }
         void store(K&& key, const V& value) { store_impl(std::move(key), value); }
+        template <class Q>
+            requires heterogeneous<Q>
+        void store(const Q& key, const V& value) {
+            store_impl(key, value);
+        }
+        template <class Q>
+            requires heterogeneous<Q>
+        void store(const Q& key, V&& value) {
+            store_impl(key, std::move(value));
+        }
 
         // True if the key was present.
         bool erase(const K& key) { return erase_impl(key); }
@@ -745,7 +750,8 @@ private:
     // load_or_store past the lock-free check. Every return returns `result`, built as the
     // stored outcome before anything is published, so the compiler constructs it in the
     // caller's return slot and no V is copied or moved after the publish (L4).
-    std::pair<V, bool> store_if_absent(std::uint64_t h, const K& key, const V& value) {
+    template <class Q>
+    std::pair<V, bool> store_if_absent(std::uint64_t h, const Q& key, const V& value) {
         std::pair<V, bool> result(value, false);
         std::unique_ptr<node> fresh(new node(key, value));
         fresh->hash = h;
@@ -770,6 +776,61 @@ private:
             write_one_locked(*base, h, i, std::move(fresh));
         }
         return result;
+    }
+
+    template <class Q>
+    std::optional<V> exchange_impl(const Q& key, const V& value) {
+        const std::uint64_t h = hash_of(key);
+        std::unique_ptr<node> fresh(new node(key, value));
+        fresh->hash = h;
+        detail::rcu_retire_reserve();
+        write_guard guard(*this);
+        const table* base = current_.load(std::memory_order_relaxed);  // stored only under the guard
+        const std::size_t i = base->find_index(h, same_key(key));
+        std::optional<V> previous;
+        if (i != detail::table_npos) previous.emplace(base->cell_at(i).value->kv.second);  // before publishing (L4)
+        write_one_locked(*base, h, i, std::move(fresh));
+        return previous;
+    }
+
+    template <class Q>
+    std::pair<V, bool> load_or_store_impl(const Q& key, const V& value) {
+        const std::uint64_t h = hash_of(key);
+        {
+            detail::rcu_reader reader;
+            if (const node* const* n = current_.load(std::memory_order_acquire)->find(h, same_key(key))) {
+                return {(*n)->kv.second, true};
+            }
+        }
+        return store_if_absent(h, key, value);
+    }
+
+    template <class Q>
+    std::optional<V> load_and_delete_impl(const Q& key) {
+        std::optional<V> removed;
+        erase_if_impl(key, any_value, [&](const V& v) {
+            removed.emplace(v);  // copied before publishing (L4)
+        });
+        return removed;
+    }
+
+    template <class Q>
+    bool compare_and_swap_impl(const Q& key, const V& expected, const V& desired) {
+        const std::uint64_t h = hash_of(key);
+        {
+            detail::rcu_reader reader;
+            const node* const* n = current_.load(std::memory_order_acquire)->find(h, same_key(key));
+            if (n == nullptr || !((*n)->kv.second == expected)) return false;
+        }
+        std::unique_ptr<node> fresh(new node(key, desired));
+        fresh->hash = h;
+        detail::rcu_retire_reserve();
+        write_guard guard(*this);
+        const table* base = current_.load(std::memory_order_relaxed);
+        const std::size_t i = base->find_index(h, same_key(key));
+        if (i == detail::table_npos || !(base->cell_at(i).value->kv.second == expected)) return false;
+        write_one_locked(*base, h, i, std::move(fresh));
+        return true;
     }
 
     template <class KArg, class VArg>

@@ -63,6 +63,7 @@
 #include <syncmap/detail/go_map_checks.hpp>
 #include <syncmap/detail/go_map_leaf.hpp>
 #include <syncmap/detail/go_map_seed.hpp>
+#include <syncmap/equal_to.hpp>
 #include <syncmap/hash.hpp>
 
 #include <algorithm>
@@ -107,6 +108,10 @@ class basic_go_map {
     static_assert(std::is_copy_constructible_v<K>,
                   "go_map needs a copy-constructible key: a leaf retired under a live pass keeps copies of its "
                   "keys so the pass can finish it (G1)");
+
+    // A key type the members also accept in place of K (hash.hpp).
+    template <class Q>
+    static constexpr bool heterogeneous = detail::heterogeneous_key<Q, K, Hash, KeyEqual>;
 
 public:
     using key_type = K;
@@ -264,25 +269,25 @@ public:
     iterator find(const K& key) { return find_impl<false>(key); }
     const_iterator find(const K& key) const { return find_impl<true>(key); }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual>)
+        requires heterogeneous<Q>
     iterator find(const Q& key) {
         return find_impl<false>(key);
     }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual>)
+        requires heterogeneous<Q>
     const_iterator find(const Q& key) const {
         return find_impl<true>(key);
     }
 
     bool contains(const K& key) const { return find_slot(key) != nullptr; }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual>)
+        requires heterogeneous<Q>
     bool contains(const Q& key) const {
         return find_slot(key) != nullptr;
     }
     size_type count(const K& key) const { return find_slot(key) != nullptr ? 1 : 0; }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual>)
+        requires heterogeneous<Q>
     size_type count(const Q& key) const {
         return find_slot(key) != nullptr ? 1 : 0;
     }
@@ -291,12 +296,12 @@ public:
     V& at(const K& key) { return at_impl(key); }
     const V& at(const K& key) const { return at_impl(key); }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual>)
+        requires heterogeneous<Q>
     V& at(const Q& key) {
         return at_impl(key);
     }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual>)
+        requires heterogeneous<Q>
     const V& at(const Q& key) const {
         return at_impl(key);
     }
@@ -314,6 +319,23 @@ public:
     // does insert_or_assign. try_emplace, insert and emplace leave a present entry alone.
     V& operator[](const K& key) { return subscript_key(key).slot->second; }
     V& operator[](K&& key) { return subscript_key(std::move(key)).slot->second; }
+    // Heterogeneous forms (a std::string_view for a std::string key, ...): K is built from
+    // the argument only when the key is inserted.
+    template <class Q>
+        requires heterogeneous<Q>
+    V& operator[](const Q& key) {
+        return subscript_key(key).slot->second;
+    }
+    template <class Q, class... Args>
+        requires heterogeneous<Q>
+    std::pair<iterator, bool> try_emplace(const Q& key, Args&&... args) {
+        return as_result(emplace_key(key, std::forward<Args>(args)...));
+    }
+    template <class Q, class M>
+        requires heterogeneous<Q>
+    std::pair<iterator, bool> insert_or_assign(const Q& key, M&& value) {
+        return as_result(assign_key(key, std::forward<M>(value)));
+    }
 
     template <class... Args>
     std::pair<iterator, bool> try_emplace(const K& key, Args&&... args) {
@@ -387,8 +409,8 @@ public:
     // Returns the number erased (0 or 1).
     size_type erase(const K& key) { return erase_key(key); }
     template <class Q>
-        requires(detail::transparent<Hash> && detail::transparent<KeyEqual> &&
-                 !std::is_convertible_v<Q, iterator> && !std::is_convertible_v<Q, const_iterator>)
+        requires(heterogeneous<std::remove_cvref_t<Q>> && !std::is_convertible_v<Q, iterator> &&
+                 !std::is_convertible_v<Q, const_iterator>)
     size_type erase(Q&& key) {
         return erase_key(key);
     }
@@ -791,8 +813,9 @@ private:
     // does not mean identical under std::equal_to: floating point (+0.0 and -0.0). The hash
     // and control byte stay valid, since equal keys hash alike. Strings need no update
     // here: equal std::strings hold the same characters (Go updates them to share memory).
-    static void replace_key(value_type* s, const K& key) noexcept {
-        if constexpr (std::is_floating_point_v<K>) {
+    template <class Q>
+    static void replace_key(value_type* s, const Q& key) noexcept {
+        if constexpr (std::is_floating_point_v<K> && std::is_same_v<Q, K>) {
             std::construct_at(const_cast<K*>(&s->first), key);
         }
     }
@@ -1830,7 +1853,7 @@ inline namespace go_map_checked {
 #else
 inline namespace go_map_unchecked {
 #endif
-template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>>
+template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
 using go_map = basic_go_map<K, V, Hash, KeyEqual, (SYNCMAP_GO_MAP_CHECKS != 0)>;
 }
 

@@ -106,13 +106,23 @@ inline std::uint64_t random_seed() {
 
 // The default hash of every syncmap container. Call it with a seed; the one-argument form
 // (seed 0) exists so that syncmap::hash also works as a plain std-style hasher.
+template <class K>
+concept std_hashable = requires(const K& key) {
+    { std::hash<K>{}(key) } -> std::convertible_to<std::size_t>;
+};
+
+// Constrained, so that a K without std::hash<K> makes the hash unusable (which the
+// containers report in one message) rather than an error inside it.
 template <class K, class = void>
 struct hash {
-    std::uint64_t operator()(const K& key, std::uint64_t seed) const
-        noexcept(noexcept(std::hash<K>{}(key))) {
+    std::uint64_t operator()(const K& key, std::uint64_t seed) const noexcept(noexcept(std::hash<K>{}(key)))
+        requires std_hashable<K>
+    {
         return detail::mix64(static_cast<std::uint64_t>(std::hash<K>{}(key)) ^ seed);
     }
-    std::uint64_t operator()(const K& key) const noexcept(noexcept(std::hash<K>{}(key))) {
+    std::uint64_t operator()(const K& key) const noexcept(noexcept(std::hash<K>{}(key)))
+        requires std_hashable<K>
+    {
         return (*this)(key, 0);
     }
 };
@@ -133,8 +143,9 @@ struct hash<K, std::enable_if_t<std::is_integral_v<K> || std::is_enum_v<K> || st
     std::uint64_t operator()(K key) const noexcept { return (*this)(key, 0); }
 };
 
-// Strings: transparent, so a sync_map<std::string, V> can be queried with a
-// std::string_view or a const char* without building a std::string.
+// Strings: transparent, so that with the default equality (equal_to.hpp, transparent for
+// strings too) a sync_map<std::string, V> is queried with a std::string_view or a
+// const char* without building a std::string.
 struct string_hash {
     using is_transparent = void;
     std::uint64_t operator()(std::string_view s, std::uint64_t seed) const noexcept {
@@ -167,6 +178,21 @@ std::uint64_t seeded_hash(const Hash& h, const K& key, std::uint64_t seed) {
 
 template <class T>
 concept transparent = requires { typename T::is_transparent; };
+
+// Whether a container can hash a Q with Hash (seeded or plain).
+template <class Hash, class Q>
+concept usable_hasher = seeded_hasher<Hash, Q> || requires(const Hash& h, const Q& q) {
+    { h(q) } -> std::convertible_to<std::uint64_t>;
+};
+
+// Whether a container with this Hash and KeyEqual looks keys of type K up by a Q without
+// building a K (both transparent, and both accept a Q); a Q that is K takes the K overload.
+template <class Q, class K, class Hash, class KeyEqual>
+concept heterogeneous_key =
+    transparent<Hash> && transparent<KeyEqual> && !std::is_same_v<std::remove_cvref_t<Q>, K> &&
+    usable_hasher<Hash, Q> && requires(const KeyEqual& eq, const K& k, const Q& q) {
+        { eq(k, q) } -> std::convertible_to<bool>;
+    };
 
 }  // namespace detail
 

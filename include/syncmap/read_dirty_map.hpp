@@ -61,6 +61,7 @@
 #include "detail/control_bytes.hpp"
 #include "detail/immutable_table.hpp"
 #include "detail/rcu.hpp"
+#include "equal_to.hpp"
 #include "hash.hpp"
 
 namespace syncmap {
@@ -74,11 +75,10 @@ inline rd_value_base rd_expunged_marker;
 
 }  // namespace detail
 
-template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>>
+template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
 class read_dirty_map {
     template <class Q>
-    static constexpr bool heterogeneous =
-        detail::transparent<Hash> && detail::transparent<KeyEqual> && !std::is_same_v<Q, K>;
+    static constexpr bool heterogeneous = detail::heterogeneous_key<Q, K, Hash, KeyEqual>;
 
 public:
     using key_type = K;
@@ -151,35 +151,49 @@ public:
     void store(K&& key, V&& value) { swap_impl(std::move(key), std::move(value), nullptr); }
     void store(const K& key, V&& value) { swap_impl(key, std::move(value), nullptr); }
     void store(K&& key, const V& value) { swap_impl(std::move(key), value, nullptr); }
+    // Heterogeneous forms of every member that takes a key (a std::string_view for a
+    // std::string key, ...): K is built from the argument only when the key is inserted.
+    template <class Q>
+        requires heterogeneous<Q>
+    void store(const Q& key, const V& value) {
+        swap_impl(key, value, nullptr);
+    }
+    template <class Q>
+        requires heterogeneous<Q>
+    void store(const Q& key, V&& value) {
+        swap_impl(key, std::move(value), nullptr);
+    }
 
     // Go Swap: stores value and returns the previous one (nullopt if the key was absent).
     // The result is built before the commit and returned without a copy or move after it
     // (L4; one named result, so the compiler constructs it in place).
-    std::optional<V> exchange(const K& key, const V& value) {
-        std::optional<V> previous;
-        swap_impl(key, value, &previous);
-        return previous;
+    std::optional<V> exchange(const K& key, const V& value) { return exchange_impl(key, value); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> exchange(const Q& key, const V& value) {
+        return exchange_impl(key, value);
     }
 
     // Go LoadOrStore: (the value now held, whether it was already there). Lock-free when
     // the key is present in the read view (L3). Needs V copy-assignable or nothrow
     // move-constructible (a store that loses a race loads instead, into the result built
     // before the commit).
-    std::pair<V, bool> load_or_store(const K& key, const V& value) {
-        const std::uint64_t h = hash_of(key);
-        {
-            // Go's clean hit: the key is in the read view with a value. Nothing changes.
-            detail::rcu_reader reader;
-            if (const entry* e = find_in(unpack(read_.load(std::memory_order_acquire)).view, h, key)) {
-                const detail::rd_value_base* p = e->p.load(std::memory_order_acquire);
-                if (live(p)) return {as_node(p)->value, true};
-            }
-        }
-        return store_or_load(h, key, value);
+    std::pair<V, bool> load_or_store(const K& key, const V& value) { return load_or_store_impl(key, value); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::pair<V, bool> load_or_store(const Q& key, const V& value) {
+        return load_or_store_impl(key, value);
     }
 
     // Go LoadAndDelete: the removed value, or nullopt.
     std::optional<V> load_and_delete(const K& key) {
+        std::optional<V> removed;
+        delete_impl(key, &removed);
+        return removed;
+    }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> load_and_delete(const Q& key) {
         std::optional<V> removed;
         delete_impl(key, &removed);
         return removed;
@@ -197,11 +211,27 @@ public:
     // view that is not amended (L3); otherwise decided under mu_ (and counted as a miss
     // when the key is found in dirty, as in Go).
     bool compare_and_swap(const K& key, const V& expected, const V& desired)
-        requires std::equality_comparable<V>;
+        requires std::equality_comparable<V>
+    {
+        return compare_and_swap_impl(key, expected, desired);
+    }
+    template <class Q>
+        requires heterogeneous<Q> && std::equality_comparable<V>
+    bool compare_and_swap(const Q& key, const V& expected, const V& desired) {
+        return compare_and_swap_impl(key, expected, desired);
+    }
 
     // Go CompareAndDelete. Same progress as load().
     bool compare_and_delete(const K& key, const V& expected)
-        requires std::equality_comparable<V>;
+        requires std::equality_comparable<V>
+    {
+        return compare_and_delete_impl(key, expected);
+    }
+    template <class Q>
+        requires heterogeneous<Q> && std::equality_comparable<V>
+    bool compare_and_delete(const Q& key, const V& expected) {
+        return compare_and_delete_impl(key, expected);
+    }
 
     // Go Clear (Go 1.23): publishes an empty read view and empties dirty. Linearizable.
     // Takes mu_ unless the map is already empty; O(1): the old tables and entries are
@@ -729,9 +759,35 @@ private:
         return true;
     }
 
-    std::pair<V, bool> store_or_load(std::uint64_t h, const K& key, const V& value);
+    template <class Q>
+    std::pair<V, bool> store_or_load(std::uint64_t h, const Q& key, const V& value);
+    template <class Q>
+    bool compare_and_swap_impl(const Q& key, const V& expected, const V& desired);
+    template <class Q>
+    bool compare_and_delete_impl(const Q& key, const V& expected);
 
     // Go Swap (Store is Swap without the result): the previous value goes to *previous.
+    template <class Q>
+    std::optional<V> exchange_impl(const Q& key, const V& value) {
+        std::optional<V> previous;
+        swap_impl(key, value, &previous);
+        return previous;
+    }
+
+    template <class Q>
+    std::pair<V, bool> load_or_store_impl(const Q& key, const V& value) {
+        const std::uint64_t h = hash_of(key);
+        {
+            // Go's clean hit: the key is in the read view with a value. Nothing changes.
+            detail::rcu_reader reader;
+            if (const entry* e = find_in(unpack(read_.load(std::memory_order_acquire)).view, h, key)) {
+                const detail::rd_value_base* p = e->p.load(std::memory_order_acquire);
+                if (live(p)) return {as_node(p)->value, true};
+            }
+        }
+        return store_or_load(h, key, value);
+    }
+
     template <class KArg, class VArg>
     void swap_impl(KArg&& key, VArg&& value, std::optional<V>* previous) {
         const std::uint64_t h = hash_of(key);
@@ -935,7 +991,8 @@ private:
 // stored outcome before anything is committed, so the compiler constructs it in the
 // caller's return slot and no V is copied or moved after the commit (L4).
 template <class K, class V, class Hash, class KeyEqual>
-std::pair<V, bool> read_dirty_map<K, V, Hash, KeyEqual>::store_or_load(std::uint64_t h, const K& key, const V& value) {
+template <class Q>
+std::pair<V, bool> read_dirty_map<K, V, Hash, KeyEqual>::store_or_load(std::uint64_t h, const Q& key, const V& value) {
     std::pair<V, bool> result(value, false);
     detail::rcu_retire_reserve();  // a miss may promote
     detail::rcu_reader reader;
@@ -958,9 +1015,8 @@ std::pair<V, bool> read_dirty_map<K, V, Hash, KeyEqual>::store_or_load(std::uint
 }
 
 template <class K, class V, class Hash, class KeyEqual>
-bool read_dirty_map<K, V, Hash, KeyEqual>::compare_and_swap(const K& key, const V& expected, const V& desired)
-    requires std::equality_comparable<V>
-{
+template <class Q>
+bool read_dirty_map<K, V, Hash, KeyEqual>::compare_and_swap_impl(const Q& key, const V& expected, const V& desired) {
     const std::uint64_t h = hash_of(key);
     detail::rcu_retire_reserve(2);  // the replaced value; a promoted-over read view
     detail::rcu_reader reader;
@@ -981,9 +1037,8 @@ bool read_dirty_map<K, V, Hash, KeyEqual>::compare_and_swap(const K& key, const 
 }
 
 template <class K, class V, class Hash, class KeyEqual>
-bool read_dirty_map<K, V, Hash, KeyEqual>::compare_and_delete(const K& key, const V& expected)
-    requires std::equality_comparable<V>
-{
+template <class Q>
+bool read_dirty_map<K, V, Hash, KeyEqual>::compare_and_delete_impl(const Q& key, const V& expected) {
     const std::uint64_t h = hash_of(key);
     detail::rcu_retire_reserve(2);  // the value; a promoted-over read view (in locate)
     detail::rcu_reader reader;

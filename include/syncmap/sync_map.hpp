@@ -35,6 +35,9 @@
 // snapshot(), snapshot destruction, clear()), structure_mutex_ (splits, directory
 // doubling, clear, sweeps), leaf locks, then the writer gate (shared). A writer holds one
 // leaf lock for a few stores; it drops it before taking structure_mutex_ to make room.
+// compute, load_or_compute and erase_if run the user's callback under the key's leaf lock
+// (before the gate); a write member of the same map called from it throws rather than
+// wait on that lock (detail/locked_callback.hpp).
 //
 // What the API leaves out, and why
 // - Iterators over the live map: a C++ iterator must pin what it points to between
@@ -57,11 +60,13 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <stop_token>
 #include <type_traits>
 #include <utility>
@@ -72,8 +77,10 @@
 #include "detail/entry_buffer.hpp"
 #include "detail/entry_slot.hpp"
 #include "detail/leaf.hpp"
+#include "detail/locked_callback.hpp"
 #include "detail/rcu.hpp"
 #include "detail/writer_gate.hpp"
+#include "equal_to.hpp"
 #include "hash.hpp"
 #include "tiebreak_hash.hpp"
 #include "stats.hpp"
@@ -81,7 +88,7 @@
 
 namespace syncmap {
 
-template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = std::equal_to<K>,
+template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>,
           class Storage = storage::automatic>
 class sync_map {
     static_assert(std::is_same_v<Storage, storage::automatic> || std::is_same_v<Storage, storage::inline_entries> ||
@@ -90,6 +97,12 @@ class sync_map {
     static_assert(!std::is_same_v<Storage, storage::inline_entries> || storage::inlinable<K, V>,
                   "sync_map: storage::inline_entries needs trivially copyable K and V with sizeof(V) <= 8 and "
                   "sizeof(K) + sizeof(V) <= 16 (see storage.hpp)");
+    static_assert(detail::usable_hasher<Hash, K>,
+                  "syncmap::sync_map: Hash cannot hash K. For the default syncmap::hash<K>, K must be an integer, "
+                  "enum, pointer or string, or have a std::hash<K> specialisation; or pass a Hash callable as "
+                  "h(const K&) or h(const K&, std::uint64_t seed)");
+    static_assert(std::is_invocable_r_v<bool, const KeyEqual&, const K&, const K&>,
+                  "syncmap::sync_map: KeyEqual must be callable as bool(const K&, const K&) (default: K's operator==)");
 
 public:
     // Whether entries live in the leaves' slots (true) or in nodes behind them.
@@ -102,8 +115,7 @@ private:
     using directory = detail::directory<leaf>;
 
     template <class Q>
-    static constexpr bool heterogeneous =
-        detail::transparent<Hash> && detail::transparent<KeyEqual> && !std::is_same_v<Q, K>;
+    static constexpr bool heterogeneous = detail::heterogeneous_key<Q, K, Hash, KeyEqual>;
 
     static constexpr std::uint64_t no_snapshot_newest = 0;
 
@@ -125,9 +137,19 @@ public:
           tag_(map_tag(seed)),
           hash_(hash),
           equal_(equal) {
-        std::unique_ptr<generation> gen(new generation);
-        dir_.store(new_root_directory(), std::memory_order_relaxed);
-        generation_.store(gen.release(), std::memory_order_relaxed);
+        fresh_tree tree;
+        dir_.store(std::exchange(tree.dir, nullptr), std::memory_order_relaxed);
+        generation_.store(tree.gen.release(), std::memory_order_relaxed);
+        anchor_ = tree.anchor.release();
+        anchor_->map = this;
+    }
+
+    // A map holding the given entries (a later duplicate key replaces an earlier one, as
+    // store does), sized for them first (reserve). Random seed.
+    sync_map(std::initializer_list<std::pair<K, V>> init) : sync_map() { insert(init.begin(), init.end()); }
+    template <std::input_iterator It, std::sentinel_for<It> End>
+    sync_map(It first, End last) : sync_map() {
+        insert(std::move(first), std::move(last));
     }
 
     // Preconditions: no other thread uses the map, and no snapshot of it is alive (a live
@@ -140,10 +162,44 @@ public:
         }
         destroy_tree(dir_.load(std::memory_order_relaxed));
         delete generation_.load(std::memory_order_relaxed);
+        delete anchor_;
     }
 
     sync_map(const sync_map&) = delete;
     sync_map& operator=(const sync_map&) = delete;
+
+    // Moves the contents, seed, hash, equality and statistics; `other` is left empty (with a
+    // fresh tree, its seed unchanged) and usable. Snapshots of `other` taken before the move
+    // stay valid and read through this map from then on (they must be destroyed before it).
+    // Precondition: no other thread uses either map or their snapshots meanwhile (as
+    // Boost's concurrent_flat_map). Allocates `other`'s fresh tree first: may throw
+    // std::bad_alloc, and then nothing has moved. O(1).
+    sync_map(sync_map&& other)
+        : seed_(other.seed_), tag_(other.tag_), hash_(other.hash_), equal_(other.equal_) {
+        fresh_tree replacement;  // may throw: nothing has moved
+        take_contents(other, replacement);
+    }
+
+    // Move assignment: as the move constructor, after destroying this map's contents.
+    // Preconditions: those of the destructor for this map (no live snapshot of it), and no
+    // other thread uses either map meanwhile. May throw std::bad_alloc (nothing changes).
+    sync_map& operator=(sync_map&& other) {
+        if (this == &other) return *this;
+        fresh_tree replacement;  // may throw: nothing has changed
+        if (live_snapshot_count_.load(std::memory_order_relaxed) != 0) {
+            std::fputs("syncmap: a sync_map was move-assigned to while a snapshot of it was alive\n", stderr);
+            std::abort();
+        }
+        destroy_tree(dir_.load(std::memory_order_relaxed));
+        delete generation_.load(std::memory_order_relaxed);
+        delete anchor_;
+        seed_ = other.seed_;
+        tag_ = other.tag_;
+        hash_ = other.hash_;
+        equal_ = other.equal_;
+        take_contents(other, replacement);
+        return *this;
+    }
 
     // ---- Reads: lock-free, never wait for a writer (L2) -----------------------------
 
@@ -185,63 +241,52 @@ public:
     void store(K&& key, V&& value) { store_impl(std::move(key), std::move(value)); }
     void store(const K& key, V&& value) { store_impl(key, std::move(value)); }
     void store(K&& key, const V& value) { store_impl(std::move(key), value); }
+    // Every member that takes a key also takes a heterogeneous one (a std::string_view or
+    // const char* for a std::string key, with the default, transparent, hash and equality):
+    // lookups never build a K; writes build one only for an entry they store (with node
+    // storage a replacing store makes a new node, which holds a K).
+    template <class Q>
+        requires heterogeneous<Q>
+    void store(const Q& key, const V& value) {
+        store_impl(key, value);
+    }
+    template <class Q>
+        requires heterogeneous<Q>
+    void store(const Q& key, V&& value) {
+        store_impl(key, std::move(value));
+    }
 
     // Go LoadOrStore: (the value now held, whether it was already there). Lock-free and
     // allocation-free when the key is present (L3); otherwise like store().
-    std::pair<V, bool> load_or_store(const K& key, const V& value) {
-        const std::uint64_t h = hash_of(key);
-        if (std::optional<V> found = load_hashed(h, key)) return {std::move(*found), true};
-        std::unique_ptr<node_type> fresh = make_node(h, key, value);
-        locked_leaf locked = lock_with_room(h, key);
-        if (locked.pos.found) return {current_value(locked), true};
-        commit_scope scope(*this, locked.l);
-        // The commit point runs after the returned pair has been built (its copy of V may
-        // throw), when the guard below goes out of scope (L4).
-        on_normal_return commit{[&]() noexcept {
-            scope.preserve();
-            insert_at(locked, h, key, value, fresh);
-        }};
-        return {value, false};
+    std::pair<V, bool> load_or_store(const K& key, const V& value) { return load_or_store_impl(key, value); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::pair<V, bool> load_or_store(const Q& key, const V& value) {
+        return load_or_store_impl(key, value);
     }
 
     // Go LoadAndDelete: the removed value, or nullopt. Lock-free when the key is absent.
-    std::optional<V> load_and_delete(const K& key) {
-        std::optional<V> removed;
-        erase_if_impl(key, always, [&](const V& v) {
-            removed.emplace(v);  // copy before the commit point: may throw (L4)
-        });
-        return removed;
+    std::optional<V> load_and_delete(const K& key) { return load_and_delete_impl(key); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> load_and_delete(const Q& key) {
+        return load_and_delete_impl(key);
     }
 
     // Go Delete; true if the key was present. Lock-free when the key is absent.
-    bool erase(const K& key) { return erase_if_impl(key, always, nothing); }
+    bool erase(const K& key) { return erase_if_impl(key, always, nothing, "syncmap::sync_map::erase"); }
     template <class Q>
         requires heterogeneous<Q>
     bool erase(const Q& key) {
-        return erase_if_impl(key, always, nothing);
+        return erase_if_impl(key, always, nothing, "syncmap::sync_map::erase");
     }
 
     // Go Swap: stores value and returns the previous one (nullopt if none).
-    std::optional<V> exchange(const K& key, const V& value) {
-        const std::uint64_t h = hash_of(key);
-        std::unique_ptr<node_type> fresh = make_node(h, key, value);
-        locked_leaf locked = lock_with_room(h, key);
-        commit_scope scope(*this, locked.l);
-        if (!locked.pos.found) {
-            scope.preserve();
-            insert_at(locked, h, key, value, fresh);
-            return std::nullopt;
-        }
-        // The commit point runs after the returned copy of the old value has been built
-        // (it may throw), when the guard below goes out of scope (L4).
-        on_normal_return commit{[&]() noexcept {
-            scope.preserve();
-            node_type* garbage = replace_at(locked, value, fresh);
-            scope.leave();
-            locked.guard.unlock();
-            retire_node(garbage);
-        }};
-        return std::optional<V>(current_value(locked));
+    std::optional<V> exchange(const K& key, const V& value) { return exchange_impl(key, value); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> exchange(const Q& key, const V& value) {
+        return exchange_impl(key, value);
     }
 
     // Go CompareAndSwap: replaces the value with `desired` if it equals `expected`.
@@ -249,23 +294,12 @@ public:
     bool compare_and_swap(const K& key, const V& expected, const V& desired)
         requires std::equality_comparable<V>
     {
-        const std::uint64_t h = hash_of(key);
-        {
-            bool equal = false;
-            if (!visit_hashed(h, key, [&](const V& v) { equal = v == expected; }) || !equal) return false;
-        }
-        std::unique_ptr<node_type> fresh = make_node(h, key, desired);
-        locked_leaf locked = lock_existing(h, key);
-        if (!locked.pos.found || !(current_value_ref(locked) == expected)) return false;
-        node_type* garbage = nullptr;
-        {
-            commit_scope scope(*this, locked.l);
-            scope.preserve();
-            garbage = replace_at(locked, desired, fresh);
-        }
-        locked.guard.unlock();
-        retire_node(garbage);
-        return true;
+        return compare_and_swap_impl(key, expected, desired);
+    }
+    template <class Q>
+        requires heterogeneous<Q> && std::equality_comparable<V>
+    bool compare_and_swap(const Q& key, const V& expected, const V& desired) {
+        return compare_and_swap_impl(key, expected, desired);
     }
 
     // Go CompareAndDelete: erases the key if its value equals `expected`.
@@ -274,7 +308,159 @@ public:
         requires std::equality_comparable<V>
     {
         return erase_if_impl(
-            key, [&](const V& v) { return v == expected; }, nothing);
+            key, [&](const V& v) { return v == expected; }, nothing, "syncmap::sync_map::compare_and_delete");
+    }
+    template <class Q>
+        requires heterogeneous<Q> && std::equality_comparable<V>
+    bool compare_and_delete(const Q& key, const V& expected) {
+        return erase_if_impl(
+            key, [&](const V& v) { return v == expected; }, nothing, "syncmap::sync_map::compare_and_delete");
+    }
+
+    // ---- Atomic read-modify-write of one key (GUARANTEES.md, "Read-modify-write") -------
+    //
+    // The callbacks of compute, load_or_compute and erase_if(key, pred) run under the key's
+    // leaf lock: no other write to the keys of that leaf (about 60-120 keys) happens
+    // meanwhile, so they see the value they replace. They may read this map (load, contains,
+    // visit, range, scan, size, snapshots' reads) but not write it, take a snapshot of it or
+    // destroy one: a write member called from such a callback throws std::logic_error (it
+    // would deadlock on the lock the callback runs under); destroying a snapshot there ends
+    // the process with a message. Keep them short: writers of the same leaf wait.
+    // If a callback throws, the exception propagates and the map is unchanged (L4).
+
+    // Atomically replaces the key's value with f(current), where `current` is a `const V*`
+    // to the present value (valid only during f) or nullptr if the key is absent. f returns
+    // std::optional<V> (or something convertible to it): a value to store, or nullopt to
+    // leave the key absent (erasing it if present). Returns what the map holds for the key
+    // afterwards: f's result. f runs exactly once. Blocking (leaf lock); O(1) expected.
+    // Constructs K from the argument only when it inserts.
+    template <class F>
+    std::optional<V> compute(const K& key, F&& f) {
+        return compute_impl(key, f);
+    }
+    template <class Q, class F>
+        requires heterogeneous<Q>
+    std::optional<V> compute(const Q& key, F&& f) {
+        return compute_impl(key, f);
+    }
+
+    // The key's value if present; otherwise stores f() and returns it (computeIfAbsent).
+    // Returns (the value now held, whether this call inserted it). f runs only when the key
+    // is absent, under the leaf lock, so at most once per value inserted: concurrent calls
+    // for one absent key run f once, the others return its result. Lock-free and
+    // allocation-free when the key is present (L3); otherwise blocking (leaf lock).
+    template <class F>
+    std::pair<V, bool> load_or_compute(const K& key, F&& f) {
+        return load_or_compute_impl(key, f);
+    }
+    template <class Q, class F>
+        requires heterogeneous<Q>
+    std::pair<V, bool> load_or_compute(const Q& key, F&& f) {
+        return load_or_compute_impl(key, f);
+    }
+
+    // Inserts V(args...) if the key is absent; returns whether it inserted. V (and K, from
+    // the argument) are constructed only when inserting, under the leaf lock. Lock-free and
+    // allocation-free when the key is present (L3).
+    template <class... Args>
+    bool try_emplace(const K& key, Args&&... args) {
+        return try_emplace_impl(key, std::forward<Args>(args)...);
+    }
+    template <class... Args>
+    bool try_emplace(K&& key, Args&&... args) {
+        return try_emplace_impl(std::move(key), std::forward<Args>(args)...);
+    }
+    template <class Q, class... Args>
+        requires heterogeneous<Q>
+    bool try_emplace(const Q& key, Args&&... args) {
+        return try_emplace_impl(key, std::forward<Args>(args)...);
+    }
+
+    // Erases the key if pred(const V&) holds for its value, atomically (the value pred
+    // approves is the one erased); returns whether it erased. pred may also run once more,
+    // without the lock, on a value read first (so a key for which it is false costs no
+    // lock). Lock-free when the key is absent or pred rejects the value read first.
+    template <class Pred>
+    bool erase_if(const K& key, Pred&& pred) {
+        return erase_if_key(key, pred);
+    }
+    template <class Q, class Pred>
+        requires heterogeneous<Q>
+    bool erase_if(const Q& key, Pred&& pred) {
+        return erase_if_key(key, pred);
+    }
+
+    // Erases every entry for which pred(const K&, const V&) holds (the callback shape of
+    // range); returns how many it erased. A weakly consistent pass, like range (W1-W6 for
+    // the entries it considers), with each erase atomic per key: a key is erased only if
+    // pred holds for the value it holds at its erasure. Keys present throughout whose value
+    // satisfies pred throughout are erased; keys inserted during the call may or may not
+    // be considered. Not one atomic step: use snapshot() plus compare_and_delete for that.
+    // Blocking per erased key (its leaf lock); O(n + leaves).
+    template <class Pred>
+    std::size_t erase_if(Pred&& pred) {
+        static_assert(std::is_invocable_r_v<bool, Pred&, const K&, const V&>,
+                      "syncmap::sync_map::erase_if(pred): pred must be callable as bool(const K&, const V&)");
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::erase_if");
+        // pred may not write the map, whether it runs under a leaf lock or not: one frame
+        // over the whole pass makes that deterministic.
+        detail::locked_callback_frame frame(this);
+        std::size_t erased = 0;
+        range([&](const K& k, const V& v) {
+            if (!pred(k, v)) return;
+            if (erase_if_impl(k, [&](const V& current) { return static_cast<bool>(pred(k, current)); }, nothing,
+                              nullptr)) {
+                ++erased;
+            }
+        });
+        return erased;
+    }
+
+    // ---- Bulk and sizing ---------------------------------------------------------------
+
+    // Stores each (key, value) of [first, last) in turn, as store() does (a later duplicate
+    // replaces an earlier one). The elements must be pair-like: `auto [k, v] = *first`.
+    // With a forward range, reserves room for its length first. Not atomic as a whole:
+    // concurrent readers may see a prefix of the range. Blocking, as store; O(length).
+    template <std::input_iterator It, std::sentinel_for<It> End>
+    void insert(It first, End last) {
+        if constexpr (std::forward_iterator<It>) reserve(size() + static_cast<std::size_t>(std::ranges::distance(first, last)));
+        for (; first != last; ++first) {
+            const auto& [k, v] = *first;
+            store(k, v);
+        }
+    }
+    void insert(std::initializer_list<std::pair<K, V>> init) { insert(init.begin(), init.end()); }
+
+    // Builds the directory and leaves for n entries up front, so that inserting up to n
+    // keys (with the map's seeded hash) splits no leaf: every leaf is split until the
+    // expected count per leaf is at most half of what a leaf holds before it must split
+    // (120 of 128 slots), which a leaf then exceeds with negligible probability (a
+    // Poisson(60) variable above 120: below 1e-10 per leaf). Never shrinks. May run
+    // concurrently with any other member: each step is an ordinary split, under
+    // structure_mutex_ and the leaf's lock. May throw std::bad_alloc: the map's contents
+    // are unchanged, part of the room may have been made. O(n) time and memory.
+    void reserve(std::size_t n) {
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::reserve");
+        constexpr std::size_t per_leaf = leaf::max_used_for(leaf::default_groups) / 2;
+        unsigned depth = 0;
+        while (depth < 40 && (std::size_t{1} << depth) * per_leaf < n) ++depth;
+        if (depth == 0) return;
+        std::lock_guard<std::mutex> structure(structure_mutex_);
+        // Walks hash positions rather than directory indices: a split that doubles the
+        // directory moves every index, never a position.
+        std::uint64_t position = 0;
+        for (;;) {
+            directory* d = dir_.load(std::memory_order_relaxed);  // changes only under structure_mutex_
+            leaf* l = d->leaf_for(position);                     // live: we hold structure_mutex_
+            if (l->depth >= depth) {
+                position = l->interval_end();
+                if (position == 0) return;  // the leaf reaches the top of the hash space
+                continue;
+            }
+            detail::leaf_lock_guard guard(l->lock);
+            split_leaf(d, l, guard);  // unlocks and retires l; position now in its lower half
+        }
     }
 
     // Go Clear: removes every entry, atomically (linearizable: the map goes from its
@@ -593,7 +779,11 @@ private:
 
     template <class Q>
     std::uint64_t hash_of(const Q& key) const {
-        return detail::seeded_hash(hash_, key, seed_);
+        if constexpr (!detail::usable_hasher<Hash, Q>) {
+            return 0;  // the class's static_assert reports the mistake
+        } else {
+            return detail::seeded_hash(hash_, key, seed_);
+        }
     }
 
     std::uint64_t hash_of_slot(const slot_type& s) const {
@@ -678,7 +868,14 @@ private:
 
     template <class Q>
     std::optional<V> load_impl(const Q& key) const {
-        return load_hashed(hash_of(key), key);
+        if constexpr (!std::is_copy_constructible_v<V>) {
+            static_assert(std::is_copy_constructible_v<V>,
+                          "syncmap::sync_map::load returns a copy of the value, so V must be copy-constructible; "
+                          "read a move-only V in place with visit(key, f)");
+            return std::nullopt;
+        } else {
+            return load_hashed(hash_of(key), key);
+        }
     }
 
     template <class Q, class F>
@@ -894,11 +1091,23 @@ private:
                    std::unique_ptr<node_type>& fresh) noexcept {
         slot_type& s = locked.l->slot_at(locked.pos);
         if constexpr (inline_storage) {
-            s.fill(key, value);
+            s.fill(key_of(key), value);
         } else {
             s.publish(fresh.release());
         }
         locked.l->publish(locked.pos, h);
+    }
+    // The key to store in an inline slot: K itself, or a K built from a heterogeneous key.
+    static const K& key_of(const K& key) noexcept { return key; }
+    template <class Q>
+        requires(!std::is_same_v<std::remove_cvref_t<Q>, K>)
+    static K key_of(const Q& key) {
+        return K(key);
+    }
+    // make_node, under the lock: the retire room was reserved before locking.
+    template <class Q>
+    std::unique_ptr<node_type> make_node_here(std::uint64_t h, const Q& key, const V& value) const {
+        return std::unique_ptr<node_type>(new node_type(h, key, value));
     }
     // Replaces the value at a found position; returns the node to retire, if any.
     node_type* replace_at(locked_leaf& locked, const V& value, std::unique_ptr<node_type>& fresh) noexcept {
@@ -984,8 +1193,22 @@ private:
 
     template <class KArg, class VArg>
     void store_impl(KArg&& key, VArg&& value) {
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::store");
         const std::uint64_t h = hash_of(key);
-        std::unique_ptr<node_type> fresh = make_node(h, key, value);
+        if constexpr (inline_storage) {
+            std::unique_ptr<node_type> none;
+            store_hashed(h, key, value, none);
+        } else {
+            // The key and value move into the node (a move-only V can be stored); the
+            // lookup then goes through the node's copy of the key.
+            std::unique_ptr<node_type> fresh = make_node(h, std::forward<KArg>(key), std::forward<VArg>(value));
+            store_hashed(h, fresh->key, fresh->value, fresh);
+        }
+    }
+
+    // store past hashing and building the node. `key` and `value` may live in `fresh`.
+    template <class Q>
+    void store_hashed(std::uint64_t h, const Q& key, const V& value, std::unique_ptr<node_type>& fresh) {
         locked_leaf locked = lock_with_room(h, key);
         node_type* garbage = nullptr;
         {
@@ -1007,8 +1230,10 @@ private:
     // Erases the key if should_erase(value) holds, calling before_erase(value) under the
     // lock just before the commit point; true if it erased. Lock-free when the key is
     // absent or should_erase is false for the value seen without the lock.
+    // `member` names the public member for the re-entry check (nullptr: the caller checked).
     template <class Q, class Predicate, class BeforeErase>
-    bool erase_if_impl(const Q& key, Predicate&& should_erase, BeforeErase&& before_erase) {
+    bool erase_if_impl(const Q& key, Predicate&& should_erase, BeforeErase&& before_erase, const char* member) {
+        if (member != nullptr) detail::locked_callback_frame::forbid_reentry(this, member);
         const std::uint64_t h = hash_of(key);
         {
             bool erase = false;
@@ -1031,6 +1256,206 @@ private:
         locked.guard.unlock();
         retire_node(garbage);
         return true;
+    }
+
+    template <class Q>
+    std::pair<V, bool> load_or_store_impl(const Q& key, const V& value) {
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::load_or_store");
+        const std::uint64_t h = hash_of(key);
+        if (std::optional<V> found = load_hashed(h, key)) return {std::move(*found), true};
+        std::unique_ptr<node_type> fresh = make_node(h, key, value);
+        locked_leaf locked = lock_with_room(h, key);
+        if (locked.pos.found) return {current_value(locked), true};
+        commit_scope scope(*this, locked.l);
+        // The commit point runs after the returned pair has been built (its copy of V may
+        // throw), when the guard below goes out of scope (L4).
+        on_normal_return commit{[&]() noexcept {
+            scope.preserve();
+            insert_at(locked, h, key, value, fresh);
+        }};
+        return {value, false};
+    }
+
+    template <class Q>
+    std::optional<V> load_and_delete_impl(const Q& key) {
+        std::optional<V> removed;
+        erase_if_impl(
+            key, always,
+            [&](const V& v) {
+                removed.emplace(v);  // copy before the commit point: may throw (L4)
+            },
+            "syncmap::sync_map::load_and_delete");
+        return removed;
+    }
+
+    template <class Q>
+    std::optional<V> exchange_impl(const Q& key, const V& value) {
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::exchange");
+        const std::uint64_t h = hash_of(key);
+        std::unique_ptr<node_type> fresh = make_node(h, key, value);
+        locked_leaf locked = lock_with_room(h, key);
+        commit_scope scope(*this, locked.l);
+        if (!locked.pos.found) {
+            scope.preserve();
+            insert_at(locked, h, key, value, fresh);
+            return std::nullopt;
+        }
+        // The commit point runs after the returned copy of the old value has been built
+        // (it may throw), when the guard below goes out of scope (L4).
+        on_normal_return commit{[&]() noexcept {
+            scope.preserve();
+            node_type* garbage = replace_at(locked, value, fresh);
+            scope.leave();
+            locked.guard.unlock();
+            retire_node(garbage);
+        }};
+        return std::optional<V>(current_value(locked));
+    }
+
+    template <class Q>
+    bool compare_and_swap_impl(const Q& key, const V& expected, const V& desired) {
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::compare_and_swap");
+        const std::uint64_t h = hash_of(key);
+        {
+            bool equal = false;
+            if (!visit_hashed(h, key, [&](const V& v) { equal = v == expected; }) || !equal) return false;
+        }
+        // The new node copies the stored key, not the argument: K is built from a
+        // heterogeneous key only by an insertion.
+        std::unique_ptr<node_type> fresh;
+        if constexpr (!inline_storage) detail::rcu_retire_reserve(1);
+        locked_leaf locked = lock_existing(h, key);
+        if (!locked.pos.found || !(current_value_ref(locked) == expected)) return false;
+        fresh = node_for_replace(locked, desired);
+        node_type* garbage = nullptr;
+        {
+            commit_scope scope(*this, locked.l);
+            scope.preserve();
+            garbage = replace_at(locked, desired, fresh);
+        }
+        locked.guard.unlock();
+        retire_node(garbage);
+        return true;
+    }
+
+    // Under the lock, at a found position: the node that replaces the value (it copies the
+    // stored key). None for inline storage. May throw: nothing has changed yet (L4).
+    template <class VArg>
+    std::unique_ptr<node_type> node_for_replace(const locked_leaf& locked, VArg&& value) const {
+        if constexpr (inline_storage) {
+            return nullptr;
+        } else {
+            const node_type* old = locked.l->slot_at(locked.pos).ptr.load(std::memory_order_relaxed);
+            return std::unique_ptr<node_type>(new node_type(old->hash, old->key, std::forward<VArg>(value)));
+        }
+    }
+
+    // Replaces, inserts or erases at the locked position, as `result` says; the commit
+    // path of store, insert and erase (commit_scope: snapshots keep their view, S2).
+    // `fresh` is the node holding *result (node storage), built under the lock.
+    template <class Q>
+    void commit_result(locked_leaf& locked, std::uint64_t h, const Q& key, const std::optional<V>& result,
+                       std::unique_ptr<node_type>& fresh) {
+        if (!result && !locked.pos.found) return;
+        node_type* garbage = nullptr;
+        {
+            commit_scope scope(*this, locked.l);  // may throw: nothing has changed yet
+            scope.preserve();
+            if (!result) {
+                garbage = erase_at(locked);
+            } else if (locked.pos.found) {
+                garbage = replace_at(locked, *result, fresh);
+            } else {
+                insert_at(locked, h, key, *result, fresh);
+            }
+        }
+        locked.guard.unlock();
+        retire_node(garbage);
+    }
+
+    template <class Q, class F>
+    std::optional<V> compute_impl(const Q& key, F& f) {
+        static_assert(std::is_invocable_v<F&, const V*>,
+                      "syncmap::sync_map::compute(key, f): f must be callable as f(const V* current), "
+                      "current being nullptr when the key is absent");
+        static_assert(std::is_convertible_v<std::invoke_result_t<F&, const V*>, std::optional<V>>,
+                      "syncmap::sync_map::compute(key, f): f must return std::optional<V> (nullopt: no value)");
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::compute");
+        const std::uint64_t h = hash_of(key);
+        if constexpr (!inline_storage) detail::rcu_retire_reserve(1);  // for the node replaced or erased
+        locked_leaf locked = lock_with_room(h, key);
+        std::optional<V> result = [&]() -> std::optional<V> {
+            detail::locked_callback_frame frame(this);
+            if (!locked.pos.found) return f(static_cast<const V*>(nullptr));
+            decltype(auto) current = current_value_ref(locked);  // a copy for inline storage
+            return f(static_cast<const V*>(std::addressof(current)));
+        }();
+        std::unique_ptr<node_type> fresh;
+        if constexpr (!inline_storage) {
+            if (result) fresh = locked.pos.found ? node_for_replace(locked, *result) : make_node_here(h, key, *result);
+        }
+        commit_result(locked, h, key, result, fresh);
+        return result;
+    }
+
+    template <class Q, class F>
+    std::pair<V, bool> load_or_compute_impl(const Q& key, F& f) {
+        static_assert(std::is_invocable_v<F&>, "syncmap::sync_map::load_or_compute(key, f): f must be callable as f()");
+        static_assert(std::is_convertible_v<std::invoke_result_t<F&>, V>,
+                      "syncmap::sync_map::load_or_compute(key, f): f() must return a V (or something convertible)");
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::load_or_compute");
+        const std::uint64_t h = hash_of(key);
+        if (std::optional<V> found = load_hashed(h, key)) return {std::move(*found), false};
+        locked_leaf locked = lock_with_room(h, key);
+        if (locked.pos.found) return {current_value(locked), false};
+        std::optional<V> made;
+        {
+            detail::locked_callback_frame frame(this);
+            made.emplace(f());
+        }
+        std::unique_ptr<node_type> fresh;
+        if constexpr (!inline_storage) fresh = make_node_here(h, key, *made);
+        // The returned pair is built (a copy of V: may throw) before the commit point (L4).
+        std::pair<V, bool> out{*made, true};
+        commit_result(locked, h, key, made, fresh);
+        return out;
+    }
+
+    template <class KArg, class... Args>
+    bool try_emplace_impl(KArg&& key, Args&&... args) {
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::try_emplace");
+        const std::uint64_t h = hash_of(key);
+        if (visit_hashed(h, key, [](const V&) {})) return false;
+        locked_leaf locked = lock_with_room(h, key);
+        if (locked.pos.found) return false;
+        std::unique_ptr<node_type> fresh;
+        std::optional<V> made;  // inline storage: the value the slot receives
+        if constexpr (inline_storage) {
+            made.emplace(std::forward<Args>(args)...);
+        } else {
+            fresh.reset(new node_type(h, std::in_place, std::forward<KArg>(key), std::forward<Args>(args)...));
+        }
+        {
+            commit_scope scope(*this, locked.l);  // may throw: nothing has changed yet
+            scope.preserve();
+            slot_type& s = locked.l->slot_at(locked.pos);
+            if constexpr (inline_storage) {
+                s.fill(key_of(key), *made);
+            } else {
+                s.publish(fresh.release());
+            }
+            locked.l->publish(locked.pos, h);
+        }
+        return true;
+    }
+
+    template <class Q, class Pred>
+    bool erase_if_key(const Q& key, Pred& pred) {
+        static_assert(std::is_invocable_r_v<bool, Pred&, const V&>,
+                      "syncmap::sync_map::erase_if(key, pred): pred must be callable as bool(const V&)");
+        detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::erase_if");
+        detail::locked_callback_frame frame(this);
+        return erase_if_impl(key, [&](const V& v) { return static_cast<bool>(pred(v)); }, nothing, nullptr);
     }
 
     // ---- Traversal engine --------------------------------------------------------------
@@ -1152,9 +1577,16 @@ private:
         for (std::size_t offset = 0; offset < 1024; offset += 64) __builtin_prefetch(p + offset);
     }
 
+    // Every traversal calls its callback through here: the one place that says what shape
+    // it must have (a static_assert instead of an overload-resolution failure in the engine).
     template <class F>
     static bool call(F& f, const K& k, const V& v) {
-        if constexpr (std::is_void_v<std::invoke_result_t<F&, const K&, const V&>>) {
+        if constexpr (!std::is_invocable_v<F&, const K&, const V&>) {
+            static_assert(std::is_invocable_v<F&, const K&, const V&>,
+                          "syncmap::sync_map: a traversal callback (range, scan, a snapshot's range or scan) must be "
+                          "callable as f(const K& key, const V& value), returning bool (false stops) or void");
+            return false;
+        } else if constexpr (std::is_void_v<std::invoke_result_t<F&, const K&, const V&>>) {
             f(k, v);
             return true;
         } else {
@@ -1176,7 +1608,11 @@ private:
 
     template <class F>
     static constexpr leaf_order order_for() {
-        return std::is_void_v<std::invoke_result_t<F&, const K&, const V&>> ? leaf_order::any : leaf_order::sorted;
+        if constexpr (!std::is_invocable_v<F&, const K&, const V&>) {
+            return leaf_order::any;  // call() reports the mistake
+        } else {
+            return std::is_void_v<std::invoke_result_t<F&, const K&, const V&>> ? leaf_order::any : leaf_order::sorted;
+        }
     }
 
     // Where a pass stands between batch[i - 1] (offered) and batch[i] (not), adjacent in
@@ -1523,6 +1959,55 @@ private:
 
     void unregister_snapshot(std::uint64_t version, generation* gen) const noexcept;
 
+    // ---- Moving ----------------------------------------------------------------------
+
+    // Where a map's snapshots find it: allocated with the map (so that snapshot() allocates
+    // nothing more, S3), handed over by a move. A snapshot reaches its map only through it,
+    // so a move retargets every snapshot of the moved contents with one store.
+    struct snapshot_anchor {
+        const sync_map* map;
+    };
+    // An empty tree, with its generation and snapshot anchor: a new map's, or the one a
+    // move leaves behind (allocated before anything moves). Frees what it still holds.
+    struct fresh_tree {
+        std::unique_ptr<generation> gen{new generation};
+        std::unique_ptr<snapshot_anchor> anchor{new snapshot_anchor{nullptr}};
+        directory* dir = new_root_directory();
+        fresh_tree() = default;
+        fresh_tree(const fresh_tree&) = delete;
+        fresh_tree& operator=(const fresh_tree&) = delete;
+        ~fresh_tree() {
+            if (dir != nullptr) destroy_tree(dir);
+        }
+    };
+
+    // Takes other's contents and bookkeeping (tree, generation, snapshot registry, clock,
+    // statistics, snapshot anchor) and gives `other` the fresh tree. No thread uses
+    // either map (the move's precondition): relaxed accesses suffice.
+    void take_contents(sync_map& other, fresh_tree& replacement) noexcept {
+        constexpr auto r = std::memory_order_relaxed;
+        dir_.store(other.dir_.exchange(std::exchange(replacement.dir, nullptr), r), r);
+        generation_.store(other.generation_.exchange(replacement.gen.release(), r), r);
+        leaf_count_ = std::exchange(other.leaf_count_, 1);
+        clock_.store(other.clock_.exchange(1, r), r);
+        live_versions_ = std::move(other.live_versions_);
+        other.live_versions_.clear();
+        newest_live_.store(other.newest_live_.exchange(no_snapshot_newest, r), r);
+        live_snapshot_count_.store(other.live_snapshot_count_.exchange(0, r), r);
+        splits_.store(other.splits_.exchange(0, r), r);
+        rebuilds_.store(other.rebuilds_.exchange(0, r), r);
+        growths_.store(other.growths_.exchange(0, r), r);
+        clears_.store(other.clears_.exchange(0, r), r);
+        retained_.store(other.retained_.exchange(0, r), r);
+        anchor_ = std::exchange(other.anchor_, replacement.anchor.release());
+        anchor_->map = this;  // the snapshots follow the contents
+        other.anchor_->map = &other;
+    }
+
+
+    // Never null; replaced only by a move; freed with the map.
+    snapshot_anchor* anchor_ = nullptr;
+
     // The published directory. Replaced (release store) only under structure_mutex_, when
     // it doubles or on clear(); the old one is retired (or frozen for snapshots), never
     // written again.
@@ -1555,8 +2040,8 @@ private:
     std::atomic<std::uint64_t> clears_{0};
     mutable std::atomic<std::int64_t> retained_{0};  // entries held in preserved copies of the live tree
 
-    const std::uint64_t seed_;
-    const std::uint32_t tag_;  // identifies this map's cursors
+    std::uint64_t seed_;  // changed only by move assignment
+    std::uint32_t tag_;   // identifies this map's cursors
     [[no_unique_address]] Hash hash_;
     [[no_unique_address]] KeyEqual equal_;
 };
@@ -1577,6 +2062,9 @@ class sync_map<K, V, Hash, KeyEqual, Storage>::snapshot_type {
     friend class sync_map;
 
 public:
+    using key_type = K;
+    using mapped_type = V;
+
     snapshot_type(snapshot_type&& other) noexcept
         : map_(std::exchange(other.map_, nullptr)),
           gen_(std::exchange(other.gen_, nullptr)),
@@ -1599,16 +2087,27 @@ public:
     // The map's version clock value this snapshot reads at.
     std::uint64_t version() const noexcept { return at_; }
 
-    std::optional<V> load(const K& key) const {
-        std::optional<V> out;
-        visit(key, [&](const V& v) { out.emplace(v); });
-        return out;
+    std::optional<V> load(const K& key) const { return load_impl(key); }
+    template <class Q>
+        requires heterogeneous<Q>
+    std::optional<V> load(const Q& key) const {
+        return load_impl(key);
     }
     bool contains(const K& key) const {
         return visit(key, [](const V&) {});
     }
+    template <class Q>
+        requires heterogeneous<Q>
+    bool contains(const Q& key) const {
+        return visit(key, [](const V&) {});
+    }
     template <class F>
     bool visit(const K& key, F&& f) const {
+        return map_->visit_in(view(), map_->hash_of(key), key, f);
+    }
+    template <class Q, class F>
+        requires heterogeneous<Q>
+    bool visit(const Q& key, F&& f) const {
         return map_->visit_in(view(), map_->hash_of(key), key, f);
     }
 
@@ -1647,25 +2146,70 @@ public:
     // A forward iterator over the snapshot's entries (S4). It holds the entries of one
     // leaf interval at a time (node pointers that the snapshot keeps alive, or copies of
     // inline entries), so nothing but the snapshot itself is pinned between increments.
+    // *it is a const reference to a pair of const references (key, value) that the
+    // iterator holds, so `for (auto& [k, v] : snap)`, `const auto&`, `auto&&` and `auto`
+    // all bind; it (and k, v) stay valid until the iterator is incremented or destroyed.
     class iterator {
     public:
         using iterator_category = std::forward_iterator_tag;
         using iterator_concept = std::forward_iterator_tag;
         using value_type = std::pair<const K&, const V&>;
-        using reference = std::pair<const K&, const V&>;
+        using reference = const value_type&;
+        using pointer = const value_type*;
         using difference_type = std::ptrdiff_t;
 
         iterator() = default;
+        // The held pair refers into this iterator's own batch: a copy builds its own.
+        iterator(const iterator& other)
+            : snap_(other.snap_),
+              batch_(other.batch_),
+              index_(other.index_),
+              batch_position_(other.batch_position_),
+              next_position_(other.next_position_),
+              next_done_(other.next_done_) {}
+        iterator(iterator&& other) noexcept
+            : snap_(other.snap_),
+              batch_(std::move(other.batch_)),
+              index_(other.index_),
+              batch_position_(other.batch_position_),
+              next_position_(other.next_position_),
+              next_done_(other.next_done_) {
+            other.current_.reset();
+        }
+        iterator& operator=(const iterator& other) {
+            if (this != &other) {
+                current_.reset();
+                snap_ = other.snap_;
+                batch_ = other.batch_;
+                index_ = other.index_;
+                batch_position_ = other.batch_position_;
+                next_position_ = other.next_position_;
+                next_done_ = other.next_done_;
+            }
+            return *this;
+        }
+        iterator& operator=(iterator&& other) noexcept {
+            if (this != &other) {
+                current_.reset();
+                other.current_.reset();
+                snap_ = other.snap_;
+                batch_ = std::move(other.batch_);
+                index_ = other.index_;
+                batch_position_ = other.batch_position_;
+                next_position_ = other.next_position_;
+                next_done_ = other.next_done_;
+            }
+            return *this;
+        }
 
-        reference operator*() const { return {entry_key(batch_[index_]), entry_value(batch_[index_])}; }
-
-        struct arrow_proxy {
-            reference r;
-            const reference* operator->() const noexcept { return &r; }
-        };
-        arrow_proxy operator->() const { return {**this}; }
+        reference operator*() const {
+            current_.emplace(entry_key(batch_[index_]), entry_value(batch_[index_]));
+            return *current_;
+        }
+        pointer operator->() const { return &**this; }
 
         iterator& operator++() {
+            current_.reset();
             if (++index_ == batch_.size()) fill(next_position_, next_done_);
             return *this;
         }
@@ -1705,6 +2249,7 @@ public:
 
         const snapshot_type* snap_ = nullptr;
         std::vector<entry_type> batch_;  // node pointers the snapshot keeps alive, or copies
+        mutable std::optional<value_type> current_;  // what *it refers to: batch_[index_]
         std::size_t index_ = 0;
         std::uint64_t batch_position_ = 0;
         std::uint64_t next_position_ = 0;
@@ -1719,21 +2264,48 @@ private:
     using view_t = snapshot_view_t;
     static constexpr std::size_t unknown_size = std::numeric_limits<std::size_t>::max();
 
-    snapshot_type(const sync_map* map, generation* gen, std::uint64_t at) noexcept : map_(map), gen_(gen), at_(at) {}
+    snapshot_type(snapshot_anchor* anchor, generation* gen, std::uint64_t at) noexcept
+        : map_(anchor), gen_(gen), at_(at) {}
+
+    // The snapshot's map, reached through the map's anchor, which a move of the map
+    // retargets (the snapshot then reads the map its contents moved to). Null once released.
+    class map_ref {
+    public:
+        map_ref(snapshot_anchor* a) noexcept : anchor_(a) {}
+        map_ref(std::nullptr_t) noexcept {}
+        const sync_map* operator->() const noexcept { return anchor_->map; }
+        operator const sync_map*() const noexcept { return anchor_ != nullptr ? anchor_->map : nullptr; }
+
+    private:
+        snapshot_anchor* anchor_ = nullptr;
+    };
 
     view_t view() const noexcept { return {map_, gen_, at_}; }
+    template <class Q>
+    std::optional<V> load_impl(const Q& key) const {
+        std::optional<V> out;
+        visit(key, [&](const V& v) { out.emplace(v); });
+        return out;
+    }
     std::uint32_t tag() const noexcept {
         return static_cast<std::uint32_t>(detail::mix64(map_->seed_ ^ (at_ * 0x9e3779b97f4a7c15ULL)) >> 32) | 1u;
     }
 
     void release() noexcept {
         if (map_ == nullptr) return;
+        if (detail::locked_callback_frame::active(map_)) {
+            // Unregistering takes locks ordered before the leaf lock the callback runs under.
+            std::fputs("syncmap: a snapshot was destroyed inside a compute, load_or_compute or erase_if callback "
+                       "of its own map (it would deadlock)\n",
+                       stderr);
+            std::abort();
+        }
         map_->unregister_snapshot(at_, gen_);
         map_ = nullptr;
         gen_ = nullptr;
     }
 
-    const sync_map* map_;
+    map_ref map_;
     generation* gen_;
     std::uint64_t at_;
     mutable std::atomic<std::size_t> size_{unknown_size};
@@ -1743,6 +2315,7 @@ private:
 
 template <class K, class V, class Hash, class KeyEqual, class Storage>
 auto sync_map<K, V, Hash, KeyEqual, Storage>::snapshot() const -> snapshot_type {
+    detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::snapshot");
     std::lock_guard<std::mutex> registry(snapshot_mutex_);
     live_versions_.reserve(live_versions_.size() + 1);  // may throw: nothing changed yet
     gate_.close();
@@ -1757,7 +2330,7 @@ auto sync_map<K, V, Hash, KeyEqual, Storage>::snapshot() const -> snapshot_type 
     generation* gen = generation_.load(std::memory_order_relaxed);
     gen->refs.fetch_add(1, std::memory_order_relaxed);
     gate_.open();
-    return snapshot_type(this, gen, at);
+    return snapshot_type(anchor_, gen, at);
 }
 
 template <class K, class V, class Hash, class KeyEqual, class Storage>
@@ -1840,6 +2413,7 @@ void sync_map<K, V, Hash, KeyEqual, Storage>::sweep_preserved(const std::vector<
 
 template <class K, class V, class Hash, class KeyEqual, class Storage>
 void sync_map<K, V, Hash, KeyEqual, Storage>::clear() {
+    detail::locked_callback_frame::forbid_reentry(this, "syncmap::sync_map::clear");
     // The registry first (lock order): if snapshots hold this tree, they stop counting as
     // live for the new one, whose writers must not preserve copies for them.
     std::lock_guard<std::mutex> registry(snapshot_mutex_);

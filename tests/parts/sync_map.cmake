@@ -17,3 +17,11 @@ foreach(shard RANGE 1 2)
 endforeach()
 # What allocates and what does not (replaces the global operator new: its own executable).
 syncmap_add_test(NAME sync_map_alloc_test SOURCES sync_map_alloc_test.cpp TIMEOUT 60)
+# Atomic read-modify-write (compute, load_or_compute, try_emplace, erase_if).
+syncmap_add_test(NAME sync_map_compute_test SOURCES sync_map_compute_test.cpp TIMEOUT 120)
+# Transparent string keys in every container (replaces the global operator new).
+syncmap_add_test(NAME string_key_test SOURCES string_key_test.cpp TIMEOUT 60)
+# Moving maps, bulk construction and insertion, reserve.
+syncmap_add_test(NAME sync_map_move_and_bulk_test SOURCES sync_map_move_and_bulk_test.cpp TIMEOUT 120)
+# Snapshot iteration in every range-for binding form.
+syncmap_add_test(NAME sync_map_snapshot_iteration_test SOURCES sync_map_snapshot_iteration_test.cpp TIMEOUT 60)

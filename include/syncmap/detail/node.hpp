@@ -29,6 +29,11 @@ struct node {
     template <class KArg, class VArg>
     node(std::uint64_t h, KArg&& k, VArg&& v) : hash(h), key(std::forward<KArg>(k)), value(std::forward<VArg>(v)) {}
 
+    // Constructs the value from `args` in place (try_emplace).
+    template <class KArg, class... Args>
+    node(std::uint64_t h, std::in_place_t, KArg&& k, Args&&... args)
+        : hash(h), key(std::forward<KArg>(k)), value(std::forward<Args>(args)...) {}
+
     node(const node&) = delete;
     node& operator=(const node&) = delete;
 
