@@ -6,6 +6,8 @@
 // alias, so that for every other K the default is std::equal_to<K> itself.
 #pragma once
 
+#include "detail/config.hpp"
+
 #include <functional>
 #include <string>
 #include <string_view>

@@ -7,6 +7,7 @@
 
 #include "cow_map.hpp"
 #include "cursor.hpp"
+#include "equal_to.hpp"
 #include "go_map.hpp"
 #include "hash.hpp"
 #include "read_dirty_map.hpp"
