@@ -11,30 +11,10 @@
 //
 // This binary replaces the global operator new to count the calling thread's allocations,
 // so it stays a separate executable.
+#include "counting_global_new.hpp"
+
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
-
-namespace {
-thread_local std::size_t allocations = 0;
-}  // namespace
-
-void* counted_allocate(std::size_t n, std::size_t alignment) {
-    ++allocations;
-    if (n == 0) n = 1;
-    void* p = nullptr;
-    if (alignment <= alignof(std::max_align_t)) {
-        p = std::malloc(n);
-    } else if (posix_memalign(&p, alignment, n) != 0) {
-        p = nullptr;
-    }
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-}
-void counted_free(void* p) noexcept { std::free(p); }
-
-#include "replaced_global_new.hpp"
 
 #include <syncmap/sync_map.hpp>
 
