@@ -33,7 +33,7 @@ TEST(SyncMapBesideLiburcu, EachGracePeriodWaitsOnlyForItsOwnReaders) {
 
     // Inside a syncmap read-side section: liburcu's grace period completes.
     bool synchronized = false;
-    m.range([&](const std::uint64_t& k, const std::string&) {
+    m.range([&](const std::uint64_t&, const std::string&) {
         if (synchronized) return;
         liburcu_side::synchronize();
         synchronized = true;

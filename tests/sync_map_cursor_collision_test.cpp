@@ -134,7 +134,9 @@ TYPED_TEST(CollidingCursor, ChunksCutRunsOfEqualHashes) {
             ++got;
         });
         ASSERT_LE(got, chunk);
-        if (!c.done()) ASSERT_GE(got, 1u);
+        if (!c.done()) {
+            ASSERT_GE(got, 1u);
+        }
     }
     for (std::uint64_t i = 0; i < key_count; ++i) ASSERT_EQ(offered[i], 1) << "key " << i;
 }
@@ -217,7 +219,9 @@ TYPED_TEST(CollidingCursorWithWrites, WritesBetweenCallsKeepW1ToW3) {
                 ASSERT_EQ(ever.count(key), 1u) << "W3";
             }
             for (std::uint64_t i = 0; i < key_count; ++i) {
-                if (erased.count(i) == 0) ASSERT_EQ(offered.count(i), 1u) << "W1: key " << i << " present throughout";
+                if (erased.count(i) == 0) {
+                    ASSERT_EQ(offered.count(i), 1u) << "W1: key " << i << " present throughout";
+                }
             }
         }
     }
