@@ -11,6 +11,10 @@
 // - Only the reclaimer thread increments the grace-period counter and frees queued nodes;
 //   it takes the whole queue, runs one grace period that begins after the take, then
 //   runs every node's `reclaim` in push order.
+// - A node the reclaimer has taken is always reachable from rcu_cold.in_hand until its
+//   `reclaim` starts; moves into and out of in_hand happen under rcu_cold.fork_guard,
+//   which fork() takes (the prepare handler), so a child sees every taken node either
+//   still queued, or in in_hand, or already being freed.
 // - Nothing the process's exit path runs waits without a time limit.
 #pragma once
 
@@ -43,8 +47,16 @@ struct rcu_cold_state {
     // Set when a wait at exit timed out (a thread stayed inside a read-side section): later
     // waits at exit are skipped, so the process exits in bounded time.
     std::atomic<bool> gave_up{false};
+    // What the reclaimer has taken from the queue and not yet begun to free, oldest first.
+    // Guarded by fork_guard (never held while user code runs: only for the moves).
+    rcu_node* in_hand = nullptr;
+    pthread_mutex_t fork_guard = PTHREAD_MUTEX_INITIALIZER;
 };
 inline constinit rcu_cold_state rcu_cold;
+
+inline void rcu_before_fork() noexcept;
+inline void rcu_after_fork_parent() noexcept;
+inline void rcu_after_fork_child() noexcept;
 
 // How long the exit path waits for the reclaimer before leaving the rest unreclaimed.
 inline constexpr long rcu_exit_wait_ms = 1000;
@@ -124,23 +136,6 @@ inline void rcu_thread_exit(void* p) noexcept {
     r->in_use.store(false, std::memory_order_release);
 }
 
-// In a child after fork() only the forking thread exists: the other records are freed
-// for reuse (their threads' read-side sections are gone; a partly filled batch stays with
-// the record and is handed over by its next owner), and the reclaimer must be started
-// anew. Whatever the parent's reclaimer held in hand is not freed in the child.
-inline void rcu_after_fork_child() noexcept {
-    rcu_record* self = rcu_tls;
-    for (rcu_record* r = rcu_registry.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-        if (r == self) continue;
-        r->nesting = 0;
-        r->word.store(0, std::memory_order_relaxed);
-        r->in_use.store(false, std::memory_order_release);
-    }
-    rcu_queue_state.sleeping.store(0, std::memory_order_relaxed);
-    rcu_cold.reclaimer.store(0, std::memory_order_relaxed);
-    if (rcu_cold.use_membarrier) rcu_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
-}
-
 struct rcu_exit_drain {
     ~rcu_exit_drain();
 };
@@ -160,7 +155,7 @@ inline void rcu_init_process() noexcept {
     // initialisation guard (acquire) orders this store before the thread's loads.
     rcu_globals.reader_fence.store(!membarrier_ok, std::memory_order_relaxed);
     rcu_cold.key_ok = ::pthread_key_create(&rcu_cold.key, &rcu_thread_exit) == 0;
-    ::pthread_atfork(nullptr, nullptr, &rcu_after_fork_child);
+    ::pthread_atfork(&rcu_before_fork, &rcu_after_fork_parent, &rcu_after_fork_child);
     // Destroyed at exit, after every static object constructed before this point. Those
     // destroyed later (constructed before syncmap's first use) run in exit mode.
     static rcu_exit_drain drain;
@@ -234,10 +229,14 @@ inline void* rcu_reclaimer_main(void*) noexcept {
     rcu_on_reclaimer = true;
     rcu_queue& q = rcu_queue_state;
     for (;;) {
+        // The take and its move into in_hand happen under fork_guard: a fork never sees
+        // taken nodes held only by this thread's stack (gone in the child).
+        ::pthread_mutex_lock(&rcu_cold.fork_guard);
         // Acquire: pairs with the pushes' release, so the queued nodes (and everything
         // their pushers did before retiring them) are visible here.
         rcu_node* list = q.head.exchange(nullptr, std::memory_order_acquire);
         if (list == nullptr) {
+            ::pthread_mutex_unlock(&rcu_cold.fork_guard);
             // Sleep until a push. seq_cst store then seq_cst load, against the pusher's
             // seq_cst push then load of `sleeping`: one of us sees the other.
             q.sleeping.store(1, std::memory_order_seq_cst);
@@ -252,11 +251,18 @@ inline void* rcu_reclaimer_main(void*) noexcept {
             fifo = list;
             list = n;
         }
+        rcu_cold.in_hand = fifo;
+        ::pthread_mutex_unlock(&rcu_cold.fork_guard);
         rcu_grace_period();
-        while (fifo != nullptr) {
-            rcu_node* n = fifo->next;  // read first: reclaim frees the node
-            fifo->reclaim(fifo);
-            fifo = n;
+        for (;;) {
+            // One node at a time leaves in_hand, under the guard; its reclaim (user
+            // destructors) runs without it, so a destructor that forks cannot deadlock.
+            ::pthread_mutex_lock(&rcu_cold.fork_guard);
+            rcu_node* n = rcu_cold.in_hand;
+            if (n != nullptr) rcu_cold.in_hand = n->next;  // read first: reclaim frees the node
+            ::pthread_mutex_unlock(&rcu_cold.fork_guard);
+            if (n == nullptr) break;
+            n->reclaim(n);
         }
         // Destructors run above may have retired objects into this thread's batch.
         if (rcu_record* self = rcu_tls) self->flush();
@@ -355,6 +361,65 @@ inline bool rcu_wait_for_reclaimer(long timeout_ms) noexcept {
     }
     rcu_waiter::release(w);
     return done;
+}
+
+// ---- fork() ------------------------------------------------------------------------------
+
+// Prepare: fork waits while the reclaimer moves nodes between the queue and in_hand
+// (a few instructions, no user code), so the child inherits them in a consistent place.
+inline void rcu_before_fork() noexcept { ::pthread_mutex_lock(&rcu_cold.fork_guard); }
+
+inline void rcu_after_fork_parent() noexcept { ::pthread_mutex_unlock(&rcu_cold.fork_guard); }
+
+// A waiter queued by a thread that does not exist in the child: drop that thread's
+// reference, so the child's reclaimer frees the marker when it signals it. (A waiter
+// that already gave up holds 1: the reclaimer's.) Single-threaded: plain accesses.
+inline void rcu_forget_vanished_waiter(rcu_node* n) noexcept {
+    if (n->reclaim != &rcu_waiter::signal) return;
+    auto* w = static_cast<rcu_waiter*>(n);
+    if (w->refs.load(std::memory_order_relaxed) == 2) w->refs.store(1, std::memory_order_relaxed);
+}
+
+// In a child after fork() only the forking thread exists (it cannot be waiting for the
+// reclaimer: it is forking). The other records are freed for reuse (their threads'
+// read-side sections are gone; a partly filled batch stays with the record and is handed
+// over by its next owner); what the parent's reclaimer held goes back to the queue, behind
+// everything queued (pushed later), for the child's own reclaimer, started on demand.
+// Lost in the child: the one node the parent's reclaimer was freeing at that instant, and
+// a batch another thread was between taking from its record and pushing.
+inline void rcu_after_fork_child() noexcept {
+    ::pthread_mutex_unlock(&rcu_cold.fork_guard);  // taken by this thread in rcu_before_fork
+    rcu_record* self = rcu_tls;
+    for (rcu_record* r = rcu_registry.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+        if (r == self) continue;
+        r->nesting = 0;
+        r->word.store(0, std::memory_order_relaxed);
+        r->in_use.store(false, std::memory_order_release);
+    }
+    rcu_queue& q = rcu_queue_state;
+    rcu_node* queued = q.head.load(std::memory_order_relaxed);  // newest first
+    rcu_node* tail = nullptr;
+    for (rcu_node* n = queued; n != nullptr; n = n->next) {
+        rcu_forget_vanished_waiter(n);
+        tail = n;
+    }
+    rcu_node* held = nullptr;  // in_hand reversed into the queue's order (newest first)
+    for (rcu_node* n = rcu_cold.in_hand; n != nullptr;) {
+        rcu_node* next = n->next;
+        rcu_forget_vanished_waiter(n);
+        n->next = held;
+        held = n;
+        n = next;
+    }
+    rcu_cold.in_hand = nullptr;
+    if (tail != nullptr) {
+        tail->next = held;
+    } else {
+        q.head.store(held, std::memory_order_relaxed);
+    }
+    q.sleeping.store(0, std::memory_order_relaxed);
+    rcu_cold.reclaimer.store(0, std::memory_order_relaxed);
+    if (rcu_cold.use_membarrier) rcu_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
 }
 
 inline void rcu_check_may_wait(const rcu_record& self) noexcept {
