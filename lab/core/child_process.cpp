@@ -13,8 +13,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -116,6 +119,41 @@ int spawn(const std::vector<std::string>& argv, int in, int out, int err) {
     return pid;
 }
 
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process: a
+// server started from a scenario's worker thread (the first use of a served map) would be
+// killed with that worker, mid-lab. Servers are therefore forked by one thread that lives
+// as long as the process (never joined; its state is never freed, so nothing it waits on
+// is destroyed at exit).
+int spawn_on_long_lived_thread(const std::vector<std::string>& argv) {
+    struct launcher {
+        std::mutex m;
+        std::condition_variable cv;
+        std::deque<std::packaged_task<int()>> tasks;
+    };
+    static launcher* const l = [] {
+        auto* fresh = new launcher;
+        std::thread([fresh] {
+            for (;;) {
+                std::unique_lock lock(fresh->m);
+                fresh->cv.wait(lock, [&] { return !fresh->tasks.empty(); });
+                std::packaged_task<int()> task = std::move(fresh->tasks.front());
+                fresh->tasks.pop_front();
+                lock.unlock();
+                task();
+            }
+        }).detach();
+        return fresh;
+    }();
+    std::packaged_task<int()> task([&argv] { return spawn(argv, -1, -1, -1); });
+    std::future<int> pid = task.get_future();
+    {
+        std::lock_guard lock(l->m);
+        l->tasks.push_back(std::move(task));
+    }
+    l->cv.notify_one();
+    return pid.get();  // rethrows what spawn threw
+}
+
 }  // namespace
 
 bool program_exists(const std::string& program) {
@@ -209,7 +247,7 @@ child_outcome run_child(const std::vector<std::string>& argv, const std::string&
 
 service_process::service_process(const std::vector<std::string>& argv) {
     if (argv.empty() || !program_exists(argv[0])) throw std::runtime_error("cannot run '" + (argv.empty() ? "" : argv[0]) + "'");
-    pid_ = spawn(argv, -1, -1, -1);
+    pid_ = spawn_on_long_lived_thread(argv);
 }
 
 bool service_process::running() {

@@ -36,8 +36,10 @@ struct child_outcome {
 // be started at all.
 child_outcome run_child(const std::vector<std::string>& argv, const std::string& input, double timeout_seconds);
 
-// A long-running child (a server): started in its own group, killed (SIGTERM, then SIGKILL
-// after a grace period) and reaped when destroyed.
+// A long-running child (a server): started in its own group, forked by a thread that lives
+// as long as the process whichever thread asks (its parent-death signal, SIGKILL, then
+// fires only when the lab ends), killed (SIGTERM, then SIGKILL after a grace period) and
+// reaped when destroyed.
 class service_process {
 public:
     explicit service_process(const std::vector<std::string>& argv);

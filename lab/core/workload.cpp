@@ -4,6 +4,8 @@
 #include <barrier>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <mutex>
 #include <thread>
 
 namespace syncmap::lab {
@@ -84,6 +86,10 @@ history run_threads(map_adapter& map, unsigned threads, std::uint64_t seed, cons
     std::atomic<bool> stop{false};
     std::atomic<unsigned> running{threads};
     std::barrier start(static_cast<std::ptrdiff_t>(threads) + 1);
+    // A worker whose map throws (a served peer losing its connection) stops the others;
+    // the first exception is rethrown here after every worker has joined.
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
     std::vector<std::thread> workers;
     workers.reserve(threads);
     for (unsigned t = 0; t < threads; ++t) {
@@ -93,7 +99,15 @@ history run_threads(map_adapter& map, unsigned threads, std::uint64_t seed, cons
             std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + t + 1);
             worker_context ctx{t, threads, rec, rng, stop};
             start.arrive_and_wait();
-            body(ctx);
+            try {
+                body(ctx);
+            } catch (...) {
+                {
+                    std::lock_guard lock(failure_mutex);
+                    if (!failure) failure = std::current_exception();
+                }
+                stop.store(true, std::memory_order_relaxed);
+            }
             running.fetch_sub(1, std::memory_order_release);
         });
     }
@@ -103,6 +117,7 @@ history run_threads(map_adapter& map, unsigned threads, std::uint64_t seed, cons
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     stop.store(true, std::memory_order_relaxed);
     for (auto& w : workers) w.join();
+    if (failure) std::rethrow_exception(failure);
     for (auto& log : logs) h.append(std::move(log));
     return h;
 }
