@@ -69,6 +69,13 @@ template <class Snap>
 concept snapshot_has_scan = requires(const Snap& s, syncmap::cursor c) {
     s.scan(c, std::size_t{1}, [](const key_type&, const value_type&) {});
 };
+// A write member whose callback runs under the lock other writers wait for.
+template <class Map>
+concept has_compute = requires(Map& m, key_type k) {
+    m.compute(k, [](const value_type*) { return std::optional<value_type>{}; });
+};
+template <class Map>
+concept has_update = requires(Map& m) { m.update([](auto&) {}); };
 template <class Map>
 concept has_stats = requires(const Map& m) { m.stats().versions_retained; };
 template <class Map>
@@ -123,6 +130,7 @@ public:
         }
         c.scan = has_scan<Map>;
         c.counters = has_stats<Map> || has_debug_state<Map>;
+        c.hold_writers = has_compute<Map> || has_update<Map>;
         return c;
     }
     [[nodiscard]] promise promises(clause c) const override {
@@ -176,6 +184,19 @@ public:
             return std::make_unique<snapshot_adapter<typename Map::snapshot_type>>(map_.snapshot());
         } else {
             return map_adapter::snapshot();
+        }
+    }
+    void hold_writers_of(key_type k, function_ref<void()> while_held) override {
+        if constexpr (has_compute<Map>) {
+            // Gives the current value back: the commit rewrites what was there.
+            map_.compute(k, [&](const value_type* current) -> std::optional<value_type> {
+                while_held();
+                return current != nullptr ? std::optional<value_type>(*current) : std::nullopt;
+            });
+        } else if constexpr (has_update<Map>) {
+            map_.update([&](auto&) { while_held(); });
+        } else {
+            map_adapter::hold_writers_of(k, while_held);
         }
     }
     [[nodiscard]] map_counters counters() const override {

@@ -70,6 +70,7 @@ struct capabilities {
     bool scan = false;                      // scan() and range_until_stopped() (clause C2)
     bool mutating_iteration = false;        // iterate() with mutation from the callback (G1)
     bool counters = false;                  // counters() reports structure and retention
+    bool hold_writers = false;              // hold_writers_of() stalls other writers (snapshot-race)
 
     [[nodiscard]] bool has(op_kind k) const noexcept { return ops[static_cast<std::size_t>(k)]; }
     [[nodiscard]] bool can_delete() const noexcept {
@@ -188,6 +189,12 @@ public:
     // map meanwhile (caps().mutating_iteration).
     virtual void iterate(iteration_callback) { throw_unsupported("iteration with mutation"); }
     [[nodiscard]] virtual map_counters counters() const { return {}; }
+    // Runs `while_held` while the map holds what a write of `k` waits for (sync_map: the
+    // key's leaf lock, inside compute(k, f); cow_map: the writers' mutex, inside update),
+    // so that writes of nearby keys by other threads stall after they began and before
+    // they commit (caps().hold_writers). An absent `k` stays absent and nothing is
+    // written; a present one has its value written back.
+    virtual void hold_writers_of(key_type, function_ref<void()>) { throw_unsupported("hold_writers_of"); }
 
     // Bytes retired by writers and not yet freed (caps().pending_bytes only).
     [[nodiscard]] virtual std::int64_t pending_bytes() const { return 0; }

@@ -18,9 +18,21 @@
 //       agree with those contents (a write that should have preserved the leaf for it
 //       changes what it shows);
 //   L1  every key's history of point operations is linearizable (no clear here).
+//
+// A second phase makes the race certain instead of frequent: one thread holds what writers
+// wait for (hold_writers_of an absent key: sync_map's leaf lock, inside a compute that
+// writes nothing), `threads` writers start writes of keys of the same leaf (a map of 17
+// keys at most is one leaf) and stall at that lock,
+// after every step a write takes before its lock; a snapshot is taken and read meanwhile;
+// then the holder lets go, the stalled writes commit, and the snapshot must still show
+// what it showed (S2). A write that decided "no snapshot lives", or read the clock, before
+// its lock fails here in every trial where it had reached the lock in time.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <random>
 #include <thread>
+#include <vector>
 
 #include "../core/linearizability.hpp"
 #include "../core/window_checker.hpp"
@@ -39,6 +51,116 @@ void spin_for(timestamp ns) {
     const timestamp until = now() + ns;
     while (now() < until) {
     }
+}
+
+// The stalled-writer phase: trials per run, and the keys of its map (one leaf).
+constexpr std::uint64_t stalled_trials_per_run = 120;
+constexpr key_type stalled_keys = 16;
+// How long the snapshot's thread lets the writers reach the held lock before snapshot().
+constexpr timestamp stalled_reach_ns = 40'000;
+
+// What a stalled writer does to its key: the last kind inserts (the key is erased before
+// the trial), the others change a present key. A kind the map lacks falls back to store.
+enum class stalled_kind : unsigned { erase, load_and_delete, compare_and_delete, store, exchange, compare_and_swap, insert };
+constexpr unsigned stalled_kind_count = 7;
+
+void stalled_write(map_adapter& map, const capabilities& caps, stalled_kind kind, key_type k, value_type present,
+                   value_type fresh) {
+    switch (kind) {
+        case stalled_kind::erase:
+            if (caps.has(op_kind::erase)) return void(map.erase(k));
+            break;
+        case stalled_kind::load_and_delete:
+            if (caps.has(op_kind::load_and_delete)) return void(map.load_and_delete(k));
+            break;
+        case stalled_kind::compare_and_delete:
+            if (caps.has(op_kind::compare_and_delete)) return void(map.compare_and_delete(k, present));
+            break;
+        case stalled_kind::store: break;
+        case stalled_kind::exchange:
+            if (caps.has(op_kind::exchange)) return void(map.exchange(k, fresh));
+            break;
+        case stalled_kind::compare_and_swap:
+            if (caps.has(op_kind::compare_and_swap)) return void(map.compare_and_swap(k, present, fresh));
+            break;
+        case stalled_kind::insert:
+            if (caps.has(op_kind::load_or_store)) return void(map.load_or_store(k, fresh));
+            break;
+    }
+    map.store(k, fresh);
+}
+
+// Runs the stalled-writer phase on a map of its own; adds to `s2` and `comparisons`.
+// Returns the number of trials.
+std::uint64_t run_stalled_writers(const adapter_entry& e, const scenario_config& cfg, clause_tally& s2,
+                                  std::uint64_t& comparisons) {
+    auto map = e.make();
+    const capabilities caps = map->caps();
+    const unsigned writers = std::min<unsigned>(std::max(cfg.threads, 1u), stalled_keys);
+    std::mt19937_64 rng(cfg.seed ^ 0x57a11edULL);
+    std::uint64_t trials = 0;
+    const timestamp deadline = now() + static_cast<timestamp>(cfg.seconds * 1e9);
+    for (; trials < stalled_trials_per_run && now() < deadline; ++trials) {
+        const value_type base = (trials + 1) << 8;  // every trial writes values of its own
+        for (key_type k = 0; k < stalled_keys; ++k) map->store(k, base + k);
+        std::vector<key_type> order(stalled_keys);
+        for (key_type k = 0; k < stalled_keys; ++k) order[k] = k;
+        std::shuffle(order.begin(), order.end(), rng);
+        // Absent, so that holding it commits nothing: a commit by the holder would
+        // preserve the leaf for the snapshot itself and hide the stalled writes' mistakes.
+        const key_type held = stalled_keys;
+        std::vector<stalled_kind> kinds(writers);
+        for (unsigned w = 0; w < writers; ++w) {
+            kinds[w] = static_cast<stalled_kind>(rng() % stalled_kind_count);
+            if (kinds[w] == stalled_kind::insert && caps.can_delete()) {
+                if (caps.has(op_kind::erase)) {
+                    map->erase(order[w]);
+                } else {
+                    (void)map->load_and_delete(order[w]);
+                }
+            }
+        }
+
+        std::atomic<bool> holding{false};
+        std::atomic<bool> release{false};
+        std::thread holder([&] {
+            map->hold_writers_of(held, [&] {
+                holding.store(true, std::memory_order_release);
+                while (!release.load(std::memory_order_acquire)) std::this_thread::yield();
+            });
+        });
+        while (!holding.load(std::memory_order_acquire)) std::this_thread::yield();
+        std::vector<std::thread> stalled;
+        stalled.reserve(writers);
+        for (unsigned w = 0; w < writers; ++w) {
+            const key_type k = order[w];
+            stalled.emplace_back([&, w, k] { stalled_write(*map, caps, kinds[w], k, base + k, base + 100 + k); });
+        }
+        // Let them reach the lock (yielding: on 2 cores they need this thread's core).
+        const timestamp until = now() + stalled_reach_ns;
+        while (now() < until) std::this_thread::yield();
+
+        std::unique_ptr<snapshot_view> view = map->snapshot();
+        items contents;
+        view->iterate([&](key_type k, value_type v) {
+            contents.emplace_back(k, v);
+            return true;
+        });
+        contents = sorted(std::move(contents));
+        release.store(true, std::memory_order_release);
+        holder.join();
+        for (std::thread& t : stalled) t.join();
+        const std::string why = s2_disagreement(*view, contents, stalled_keys, rng, comparisons);
+        ++s2.checks;
+        s2.item_checks += contents.size();
+        if (!why.empty()) {
+            ++s2.violations;
+            ++s2.item_violations;
+            s2.example("snapshot taken while " + std::to_string(writers) +
+                       " writes stalled at a held lock, after they committed: " + why);
+        }
+    }
+    return trials;
 }
 
 }  // namespace
@@ -132,6 +254,7 @@ std::vector<scenario_result> run_snapshot_race(const adapter_entry& e, const sce
         snapshots_over.store(true, std::memory_order_relaxed);
     });
     map.reset();
+    const std::uint64_t stalled_trials = caps.hold_writers ? run_stalled_writers(e, cfg, s2, comparisons) : 0;
 
     r.ops = h.ops.size();
     r.traversals = h.traversals.size();
@@ -146,6 +269,7 @@ std::vector<scenario_result> run_snapshot_race(const adapter_entry& e, const sce
 
     r.metric("snapshots", static_cast<double>(h.traversals.size()));
     r.metric("S2 comparisons", static_cast<double>(comparisons));
+    if (caps.hold_writers) r.metric("stalled-writer trials", static_cast<double>(stalled_trials));
     if (!call_ns.empty()) {
         std::sort(call_ns.begin(), call_ns.end());
         r.metric("snapshot() median ns", static_cast<double>(call_ns[call_ns.size() / 2]));
