@@ -4,8 +4,12 @@
 // fields a peer reads; and a child process is run, timed out and cleaned up.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/child_process.hpp"
 #include "core/peer_protocol.hpp"
@@ -183,6 +187,22 @@ TEST(ChildProcess, TimeoutKillsTheWholeGroup) {
 TEST(ChildProcess, MissingProgramIsAnError) {
     EXPECT_FALSE(program_exists("syncmap-no-such-program"));
     EXPECT_THROW(run_child({"syncmap-no-such-program"}, "", 1), std::runtime_error);
+}
+
+TEST(ChildProcess, ServiceOutlivesTheThreadThatStartedIt) {
+    // A served peer's first use may come from a scenario's worker thread; its server must
+    // live on after that thread ends (the parent-death signal follows the forking thread).
+    std::unique_ptr<service_process> server;
+    std::thread first_user([&] {
+        server = std::make_unique<service_process>(std::vector<std::string>{"sleep", "1000"});
+        // The thread goes on working (as a scenario's worker does) long enough for the
+        // child to have set its parent-death signal before the thread ends.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    });
+    first_user.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(server->running());
+    server.reset();  // stops it
 }
 
 }  // namespace
