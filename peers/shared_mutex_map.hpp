@@ -2,17 +2,21 @@
 // textbook concurrent map, and the lab's reference model. Every operation holds the lock,
 // so it is linearizable; range holds the shared lock for the whole traversal, so it sees
 // one consistent state (W1-W4 hold trivially) and every writer waits until it ends.
+// basic_shared_mutex_map<Table> is the same over another table (the checker self-tests'
+// ordered reference uses std::map).
 #pragma once
 
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "../lab/core/adapter.hpp"
 
 namespace syncmap::lab::peers {
 
-class shared_mutex_map : public map_adapter {
+template <class Table>
+class basic_shared_mutex_map : public map_adapter {
 public:
     [[nodiscard]] std::string name() const override { return "std_shared_mutex"; }
     [[nodiscard]] capabilities caps() const override {
@@ -65,9 +69,7 @@ public:
         std::unique_lock lock(mutex_);
         auto [it, inserted] = map_.try_emplace(k, v);
         if (inserted) return std::nullopt;
-        const value_type old = it->second;
-        it->second = v;
-        return old;
+        return std::exchange(it->second, v);
     }
     bool compare_and_swap(key_type k, value_type expected, value_type desired) override {
         std::unique_lock lock(mutex_);
@@ -89,9 +91,11 @@ public:
             if (!f(k, v)) return;
     }
 
-private:
+protected:
     std::shared_mutex mutex_;
-    std::unordered_map<key_type, value_type> map_;
+    Table map_;
 };
+
+using shared_mutex_map = basic_shared_mutex_map<std::unordered_map<key_type, value_type>>;
 
 }  // namespace syncmap::lab::peers

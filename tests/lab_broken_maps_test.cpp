@@ -3,43 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "lab_broken_maps.hpp"
+#include "lab_self_test.hpp"
 #include "scenarios/scenarios.hpp"
 
 namespace syncmap::lab {
 namespace {
 
-// Sanitizers slow every operation and check tenfold: smaller histories keep the test at a
-// few seconds there, and still give every checker dozens of chances to fail.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t ops_per_thread = 20000;
-constexpr std::size_t traversals = 20;
-#else
-constexpr std::uint64_t ops_per_thread = 0;  // the scenarios' defaults
-constexpr std::size_t traversals = 40;
-#endif
-
-scenario_config config(unsigned threads) {
-    scenario_config c;
-    c.threads = threads;
-    c.seconds = 0.05;
-    c.ops_per_thread = ops_per_thread;
-    c.keys = 256;
-    c.max_traversals = traversals;
-    c.seed = 42;
-    return c;
-}
-
-template <class Map>
-adapter_entry entry() {
-    return {"test map", "syncmap", "", [] { return std::make_unique<Map>(); }};
-}
-
-clause_tally total(const std::vector<scenario_result>& results, clause c) {
-    clause_tally t;
-    for (const auto& r : results)
-        if (const auto& x = r.clauses[static_cast<std::size_t>(c)]) t.merge(*x);
-    return t;
-}
+using namespace self_test;
 
 TEST(LabSelfTest, ReferenceMapPassesEveryScenario) {
     const auto e = entry<peers::shared_mutex_map>();

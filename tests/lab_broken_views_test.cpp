@@ -20,10 +20,14 @@
 #include <thread>
 #include <vector>
 
+#include "../peers/shared_mutex_map.hpp"
+#include "lab_self_test.hpp"
 #include "scenarios/scenarios.hpp"
 
 namespace syncmap::lab {
 namespace {
+
+using namespace self_test;
 
 using ordered = std::map<key_type, value_type>;
 
@@ -88,7 +92,7 @@ protected:
     ordered contents_;
 };
 
-class views_reference : public map_adapter {
+class views_reference : public peers::basic_shared_mutex_map<ordered> {
 public:
     [[nodiscard]] std::string name() const override { return "views_reference"; }
     [[nodiscard]] capabilities caps() const override {
@@ -106,53 +110,6 @@ public:
     }
     [[nodiscard]] promise promises(clause) const override { return promise::promised; }
 
-    std::optional<value_type> load(key_type k) override {
-        std::shared_lock lock(mutex_);
-        auto it = map_.find(k);
-        if (it == map_.end()) return std::nullopt;
-        return it->second;
-    }
-    void store(key_type k, value_type v) override {
-        std::unique_lock lock(mutex_);
-        map_[k] = v;
-    }
-    std::pair<value_type, bool> load_or_store(key_type k, value_type v) override {
-        std::unique_lock lock(mutex_);
-        auto [it, inserted] = map_.try_emplace(k, v);
-        return {it->second, !inserted};
-    }
-    std::optional<value_type> load_and_delete(key_type k) override {
-        std::unique_lock lock(mutex_);
-        auto it = map_.find(k);
-        if (it == map_.end()) return std::nullopt;
-        const value_type v = it->second;
-        map_.erase(it);
-        return v;
-    }
-    bool erase(key_type k) override {
-        std::unique_lock lock(mutex_);
-        return map_.erase(k) != 0;
-    }
-    std::optional<value_type> exchange(key_type k, value_type v) override {
-        std::unique_lock lock(mutex_);
-        auto [it, inserted] = map_.try_emplace(k, v);
-        if (inserted) return std::nullopt;
-        return std::exchange(it->second, v);
-    }
-    bool compare_and_swap(key_type k, value_type expected, value_type desired) override {
-        std::unique_lock lock(mutex_);
-        auto it = map_.find(k);
-        if (it == map_.end() || it->second != expected) return false;
-        it->second = desired;
-        return true;
-    }
-    bool compare_and_delete(key_type k, value_type expected) override {
-        std::unique_lock lock(mutex_);
-        auto it = map_.find(k);
-        if (it == map_.end() || it->second != expected) return false;
-        map_.erase(it);
-        return true;
-    }
     void clear() override {
         std::unique_lock lock(mutex_);
         map_.clear();
@@ -200,9 +157,6 @@ public:
         }
     }
 
-protected:
-    std::shared_mutex mutex_;
-    ordered map_;
 };
 
 // snapshot() returns the contents the map had at the fourth snapshot() call before this
@@ -429,39 +383,6 @@ private:
     ordered map_;
     std::vector<std::shared_ptr<frozen>> live_;  // views without a copy yet
 };
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t ops_per_thread = 20000;
-constexpr std::size_t traversals = 20;
-#else
-constexpr std::uint64_t ops_per_thread = 0;  // the scenarios' defaults
-constexpr std::size_t traversals = 40;
-#endif
-
-scenario_config config(unsigned threads) {
-    scenario_config c;
-    c.threads = threads;
-    c.seconds = 0.05;
-    c.ops_per_thread = ops_per_thread;
-    c.keys = 256;
-    c.max_traversals = traversals;
-    c.seed = 42;
-    return c;
-}
-
-template <class Map>
-adapter_entry entry() {
-    return {"test map", "syncmap", "", [] { return std::make_unique<Map>(); }};
-}
-
-clause_tally total(const std::vector<scenario_result>& results, clause c) {
-    clause_tally t;
-    for (const auto& r : results)
-        if (const auto& x = r.clauses[static_cast<std::size_t>(c)]) t.merge(*x);
-    return t;
-}
-
-std::string first_example(const clause_tally& t) { return t.examples.empty() ? "" : t.examples.front(); }
 
 TEST(LabViewsSelfTest, ReferencePassesEveryViewScenario) {
     const auto e = entry<views_reference>();
