@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "detail/cow_versions.hpp"
+#include "detail/go_api.hpp"
 #include "detail/immutable_table.hpp"
 #include "detail/rcu.hpp"
 #include "equal_to.hpp"
@@ -120,7 +121,9 @@ class cow_map;
 // order every time; the iterators stay valid as long as some copy of the snapshot lives.
 // A moved-from snapshot is empty.
 template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
-class cow_snapshot {
+class cow_snapshot : public detail::go_lookup_api<cow_snapshot<K, V, Hash, KeyEqual>, K, V, Hash, KeyEqual> {
+    friend class detail::go_lookup_api<cow_snapshot, K, V, Hash, KeyEqual>;
+
     using parts = detail::cow_parts<K, V>;
     using table = typename parts::table;
     using node = typename parts::node;
@@ -172,30 +175,8 @@ public:
         swap(table_, other.table_);
     }
 
-    std::optional<V> load(const K& key) const { return load_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load(const Q& key) const {
-        return load_impl(key);
-    }
-
-    bool contains(const K& key) const { return find(key) != end(); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool contains(const Q& key) const {
-        return find(key) != end();
-    }
-
-    // Calls f(const V&) on the key's value; returns whether the key was present.
-    template <class F>
-    bool visit(const K& key, F&& f) const {
-        return visit_impl(key, f);
-    }
-    template <class Q, class F>
-        requires heterogeneous<Q>
-    bool visit(const Q& key, F&& f) const {
-        return visit_impl(key, f);
-    }
+    // load, contains and visit (detail/go_api.hpp), for K and heterogeneous keys: O(1)
+    // expected, no lock.
 
     // The entry for the key, or end(). O(1) expected.
     const_iterator find(const K& key) const { return find_impl(key); }
@@ -262,7 +243,10 @@ private:
 };
 
 template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
-class cow_map {
+class cow_map : public detail::go_api<cow_map<K, V, Hash, KeyEqual>, K, V, Hash, KeyEqual> {
+    friend class detail::go_lookup_api<cow_map, K, V, Hash, KeyEqual>;
+    friend class detail::go_api<cow_map, K, V, Hash, KeyEqual>;
+
     using parts = detail::cow_parts<K, V>;
     using node = typename parts::node;
     using versions = typename parts::versions;
@@ -319,31 +303,10 @@ public:
 
     // ---- Reads: wait-free lookups in the current table (CW1, L2) -----------------------
 
-    std::optional<V> load(const K& key) const { return load_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load(const Q& key) const {
-        return load_impl(key);
-    }
-
-    bool contains(const K& key) const { return visit_impl(key, [](const V&) {}); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool contains(const Q& key) const {
-        return visit_impl(key, [](const V&) {});
-    }
-
-    // Calls f(const V&) on the key's value without copying it; returns whether the key was
-    // present. The reference is valid only during f; f may call any member of this map.
-    template <class F>
-    bool visit(const K& key, F&& f) const {
-        return visit_impl(key, f);
-    }
-    template <class Q, class F>
-        requires heterogeneous<Q>
-    bool visit(const Q& key, F&& f) const {
-        return visit_impl(key, f);
-    }
+    // Go's Load, and contains and visit (detail/go_api.hpp), for K and heterogeneous keys
+    // (a std::string_view for a std::string key, ...): wait-free lookups in the current
+    // table, O(1) expected. visit's f(const V&) gets a reference valid only during f and
+    // may call any member of this map.
 
     // The contents at one instant of the call: a reference to the current table.
     // Wait-free, O(1) (CW1, S1-S4).
@@ -389,79 +352,12 @@ public:
     // allocation throws, nothing is published (L4). Calling a write member from inside
     // update() on the same map throws std::logic_error (it would deadlock).
 
-    void store(const K& key, const V& value) { store_impl(key, value); }
-    void store(K&& key, V&& value) { store_impl(std::move(key), std::move(value)); }
-    void store(const K& key, V&& value) { store_impl(key, std::move(value)); }
-    void store(K&& key, const V& value) { store_impl(std::move(key), value); }
-    // Heterogeneous forms of every member that takes a key (a std::string_view for a
-    // std::string key, ...). A write builds a node holding a K; lookups never build one.
-    template <class Q>
-        requires heterogeneous<Q>
-    void store(const Q& key, const V& value) {
-        store_impl(key, value);
-    }
-    template <class Q>
-        requires heterogeneous<Q>
-    void store(const Q& key, V&& value) {
-        store_impl(key, std::move(value));
-    }
-
-    // Go Swap: stores value, returns the previous one (nullopt if the key was absent).
-    std::optional<V> exchange(const K& key, const V& value) { return exchange_impl(key, value); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> exchange(const Q& key, const V& value) {
-        return exchange_impl(key, value);
-    }
-
-    // Go LoadOrStore: (the value now held, whether it was already there). Lock-free when
-    // the key is present (L3). Needs V copy-assignable or nothrow move-constructible.
-    std::pair<V, bool> load_or_store(const K& key, const V& value) { return load_or_store_impl(key, value); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::pair<V, bool> load_or_store(const Q& key, const V& value) {
-        return load_or_store_impl(key, value);
-    }
-
-    // Go LoadAndDelete.
-    std::optional<V> load_and_delete(const K& key) { return load_and_delete_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load_and_delete(const Q& key) {
-        return load_and_delete_impl(key);
-    }
-
-    // Go Delete; true if the key was present.
-    bool erase(const K& key) { return erase_if_impl(key, any_value, [](const V&) {}); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool erase(const Q& key) {
-        return erase_if_impl(key, any_value, [](const V&) {});
-    }
-
-    // Go CompareAndSwap. Lock-free when it changes nothing (L3).
-    bool compare_and_swap(const K& key, const V& expected, const V& desired)
-        requires std::equality_comparable<V>
-    {
-        return compare_and_swap_impl(key, expected, desired);
-    }
-    template <class Q>
-        requires heterogeneous<Q> && std::equality_comparable<V>
-    bool compare_and_swap(const Q& key, const V& expected, const V& desired) {
-        return compare_and_swap_impl(key, expected, desired);
-    }
-
-    // Go CompareAndDelete. Lock-free when it changes nothing (L3).
-    bool compare_and_delete(const K& key, const V& expected)
-        requires std::equality_comparable<V>
-    {
-        return erase_if_impl(key, [&](const V& v) { return v == expected; }, [](const V&) {});
-    }
-    template <class Q>
-        requires heterogeneous<Q> && std::equality_comparable<V>
-    bool compare_and_delete(const Q& key, const V& expected) {
-        return erase_if_impl(key, [&](const V& v) { return v == expected; }, [](const V&) {});
-    }
+    // Go's Store, Swap (exchange), LoadOrStore, LoadAndDelete, Delete (erase),
+    // CompareAndSwap and CompareAndDelete (detail/go_api.hpp), for K and heterogeneous keys:
+    // a write builds a node holding a K; lookups never build one. load_or_store needs V
+    // copy-assignable or nothrow move-constructible; compare_and_swap and
+    // compare_and_delete need an equality-comparable V, and are lock-free when they change
+    // nothing (L3), as load_or_store of a present key is.
 
     // Go Clear: publishes an empty table. Linearizable. O(n) (the nodes are linked for
     // reclamation); the old table and nodes are freed once no reader, snapshot or range
@@ -803,6 +699,16 @@ private:
             }
         }
         return store_if_absent(h, key, value);
+    }
+
+    template <class Q>
+    bool erase_impl(const Q& key) {
+        return erase_if_impl(key, any_value, [](const V&) {});
+    }
+
+    template <class Q>
+    bool compare_and_delete_impl(const Q& key, const V& expected) {
+        return erase_if_impl(key, [&](const V& v) { return v == expected; }, [](const V&) {});
     }
 
     template <class Q>

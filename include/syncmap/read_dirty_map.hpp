@@ -59,6 +59,7 @@
 #include <utility>
 
 #include "detail/control_bytes.hpp"
+#include "detail/go_api.hpp"
 #include "detail/immutable_table.hpp"
 #include "detail/rcu.hpp"
 #include "equal_to.hpp"
@@ -76,7 +77,10 @@ inline rd_value_base rd_expunged_marker;
 }  // namespace detail
 
 template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>>
-class read_dirty_map {
+class read_dirty_map : public detail::go_api<read_dirty_map<K, V, Hash, KeyEqual>, K, V, Hash, KeyEqual> {
+    friend class detail::go_lookup_api<read_dirty_map, K, V, Hash, KeyEqual>;
+    friend class detail::go_api<read_dirty_map, K, V, Hash, KeyEqual>;
+
     template <class Q>
     static constexpr bool heterogeneous = detail::heterogeneous_key<Q, K, Hash, KeyEqual>;
 
@@ -111,33 +115,10 @@ public:
     // A key missing from an amended read view is looked up in dirty under mu_ and counts a
     // miss (Go's Load), which may promote dirty. O(1) expected.
 
-    // Go Load: the key's value at some instant of the call (L1), or nullopt.
-    std::optional<V> load(const K& key) const { return load_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load(const Q& key) const {
-        return load_impl(key);
-    }
-
-    bool contains(const K& key) const { return visit_impl(key, [](const V&) {}); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool contains(const Q& key) const {
-        return visit_impl(key, [](const V&) {});
-    }
-
-    // Calls f(const V&) on the key's value without copying it; returns whether the key was
-    // present. The reference is valid only during f. f runs without mu_ and may call any
-    // member of this map.
-    template <class F>
-    bool visit(const K& key, F&& f) const {
-        return visit_impl(key, f);
-    }
-    template <class Q, class F>
-        requires heterogeneous<Q>
-    bool visit(const Q& key, F&& f) const {
-        return visit_impl(key, f);
-    }
+    // Go's Load (the key's value at some instant of the call, L1, or nullopt), and
+    // contains and visit (detail/go_api.hpp), for K and heterogeneous keys (a
+    // std::string_view for a std::string key, ...). visit's f(const V&) gets a reference
+    // valid only during f; f runs without mu_ and may call any member of this map.
 
     // ---- Writes ---------------------------------------------------------------------
     //
@@ -146,92 +127,18 @@ public:
     // missing from the read view takes mu_, and the first such key after a promotion copies
     // the read view (O(n)). O(1) amortised otherwise.
 
-    // Go Store.
-    void store(const K& key, const V& value) { swap_impl(key, value, nullptr); }
-    void store(K&& key, V&& value) { swap_impl(std::move(key), std::move(value), nullptr); }
-    void store(const K& key, V&& value) { swap_impl(key, std::move(value), nullptr); }
-    void store(K&& key, const V& value) { swap_impl(std::move(key), value, nullptr); }
-    // Heterogeneous forms of every member that takes a key (a std::string_view for a
-    // std::string key, ...): K is built from the argument only when the key is inserted.
-    template <class Q>
-        requires heterogeneous<Q>
-    void store(const Q& key, const V& value) {
-        swap_impl(key, value, nullptr);
-    }
-    template <class Q>
-        requires heterogeneous<Q>
-    void store(const Q& key, V&& value) {
-        swap_impl(key, std::move(value), nullptr);
-    }
-
-    // Go Swap: stores value and returns the previous one (nullopt if the key was absent).
-    // The result is built before the commit and returned without a copy or move after it
-    // (L4; one named result, so the compiler constructs it in place).
-    std::optional<V> exchange(const K& key, const V& value) { return exchange_impl(key, value); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> exchange(const Q& key, const V& value) {
-        return exchange_impl(key, value);
-    }
-
-    // Go LoadOrStore: (the value now held, whether it was already there). Lock-free when
-    // the key is present in the read view (L3). Needs V copy-assignable or nothrow
-    // move-constructible (a store that loses a race loads instead, into the result built
-    // before the commit).
-    std::pair<V, bool> load_or_store(const K& key, const V& value) { return load_or_store_impl(key, value); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::pair<V, bool> load_or_store(const Q& key, const V& value) {
-        return load_or_store_impl(key, value);
-    }
-
-    // Go LoadAndDelete: the removed value, or nullopt.
-    std::optional<V> load_and_delete(const K& key) {
-        std::optional<V> removed;
-        delete_impl(key, &removed);
-        return removed;
-    }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load_and_delete(const Q& key) {
-        std::optional<V> removed;
-        delete_impl(key, &removed);
-        return removed;
-    }
-
-    // Go Delete; true if the key was present.
-    bool erase(const K& key) { return delete_impl(key, nullptr); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool erase(const Q& key) {
-        return delete_impl(key, nullptr);
-    }
-
-    // Go CompareAndSwap. Lock-free when the key is in the read view, or absent from a read
-    // view that is not amended (L3); otherwise decided under mu_ (and counted as a miss
-    // when the key is found in dirty, as in Go).
-    bool compare_and_swap(const K& key, const V& expected, const V& desired)
-        requires std::equality_comparable<V>
-    {
-        return compare_and_swap_impl(key, expected, desired);
-    }
-    template <class Q>
-        requires heterogeneous<Q> && std::equality_comparable<V>
-    bool compare_and_swap(const Q& key, const V& expected, const V& desired) {
-        return compare_and_swap_impl(key, expected, desired);
-    }
-
-    // Go CompareAndDelete. Same progress as load().
-    bool compare_and_delete(const K& key, const V& expected)
-        requires std::equality_comparable<V>
-    {
-        return compare_and_delete_impl(key, expected);
-    }
-    template <class Q>
-        requires heterogeneous<Q> && std::equality_comparable<V>
-    bool compare_and_delete(const Q& key, const V& expected) {
-        return compare_and_delete_impl(key, expected);
-    }
+    // Go's Store, Swap (exchange), LoadOrStore, LoadAndDelete, Delete (erase),
+    // CompareAndSwap and CompareAndDelete (detail/go_api.hpp), for K and heterogeneous
+    // keys: K is built from the argument only when the key is inserted.
+    // - exchange builds its result before the commit and returns it without a copy or
+    //   move after it (L4).
+    // - load_or_store is lock-free when the key is present in the read view (L3); it needs
+    //   V copy-assignable or nothrow move-constructible (a store that loses a race loads
+    //   instead, into the result built before the commit).
+    // - compare_and_swap is lock-free when the key is in the read view, or absent from a
+    //   read view that is not amended (L3); otherwise it is decided under mu_ (and counted
+    //   as a miss when the key is found in dirty, as in Go). compare_and_delete makes the
+    //   same progress as load(). Both need an equality-comparable V.
 
     // Go Clear (Go 1.23): publishes an empty read view and empties dirty. Linearizable.
     // Takes mu_ unless the map is already empty; O(1): the old tables and entries are
@@ -767,6 +674,23 @@ private:
     bool compare_and_delete_impl(const Q& key, const V& expected);
 
     // Go Swap (Store is Swap without the result): the previous value goes to *previous.
+    template <class KArg, class VArg>
+    void store_impl(KArg&& key, VArg&& value) {
+        swap_impl(std::forward<KArg>(key), std::forward<VArg>(value), nullptr);
+    }
+
+    template <class Q>
+    std::optional<V> load_and_delete_impl(const Q& key) {
+        std::optional<V> removed;
+        delete_impl(key, &removed);
+        return removed;
+    }
+
+    template <class Q>
+    bool erase_impl(const Q& key) {
+        return delete_impl(key, nullptr);
+    }
+
     template <class Q>
     std::optional<V> exchange_impl(const Q& key, const V& value) {
         std::optional<V> previous;

@@ -76,6 +76,7 @@
 #include "detail/directory.hpp"
 #include "detail/entry_buffer.hpp"
 #include "detail/entry_slot.hpp"
+#include "detail/go_api.hpp"
 #include "detail/leaf.hpp"
 #include "detail/locked_callback.hpp"
 #include "detail/rcu.hpp"
@@ -90,7 +91,10 @@ namespace syncmap {
 
 template <class K, class V, class Hash = syncmap::hash<K>, class KeyEqual = syncmap::equal_to<K>,
           class Storage = storage::automatic>
-class sync_map {
+class sync_map : public detail::go_api<sync_map<K, V, Hash, KeyEqual, Storage>, K, V, Hash, KeyEqual> {
+    friend class detail::go_lookup_api<sync_map, K, V, Hash, KeyEqual>;
+    friend class detail::go_api<sync_map, K, V, Hash, KeyEqual>;
+
     static_assert(std::is_same_v<Storage, storage::automatic> || std::is_same_v<Storage, storage::inline_entries> ||
                       std::is_same_v<Storage, storage::nodes>,
                   "sync_map: Storage must be storage::automatic, storage::inline_entries or storage::nodes");
@@ -201,121 +205,26 @@ public:
         return *this;
     }
 
-    // ---- Reads: lock-free, never wait for a writer (L2) -----------------------------
-
-    // Go Load. The value the key held at some instant of the call (L1), or nullopt.
-    // Lock-free (wait-free unless hashing or comparing blocks); O(1) expected.
-    std::optional<V> load(const K& key) const { return load_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load(const Q& key) const {
-        return load_impl(key);
-    }
-
-    // Whether the key is present. Lock-free; O(1) expected.
-    bool contains(const K& key) const { return visit(key, [](const V&) {}); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool contains(const Q& key) const {
-        return visit(key, [](const V&) {});
-    }
-
-    // Calls f(const V&) on the key's value; returns whether the key was present. The
-    // reference is valid only during f (with inline storage it refers to a copy). f may
-    // call any member of this map. Lock-free; O(1) expected.
-    template <class F>
-    bool visit(const K& key, F&& f) const {
-        return visit_impl(key, f);
-    }
-    template <class Q, class F>
-        requires heterogeneous<Q>
-    bool visit(const Q& key, F&& f) const {
-        return visit_impl(key, f);
-    }
-
-    // ---- Writes: blocking on one leaf lock for a few stores --------------------------
-
-    // Go Store. Inserts or replaces. Blocking (leaf lock); O(1) expected, amortised over
-    // the occasional leaf split.
-    void store(const K& key, const V& value) { store_impl(key, value); }
-    void store(K&& key, V&& value) { store_impl(std::move(key), std::move(value)); }
-    void store(const K& key, V&& value) { store_impl(key, std::move(value)); }
-    void store(K&& key, const V& value) { store_impl(std::move(key), value); }
-    // Every member that takes a key also takes a heterogeneous one (a std::string_view or
-    // const char* for a std::string key, with the default, transparent, hash and equality):
-    // lookups never build a K; writes build one only for an entry they store (with node
-    // storage a replacing store makes a new node, which holds a K).
-    template <class Q>
-        requires heterogeneous<Q>
-    void store(const Q& key, const V& value) {
-        store_impl(key, value);
-    }
-    template <class Q>
-        requires heterogeneous<Q>
-    void store(const Q& key, V&& value) {
-        store_impl(key, std::move(value));
-    }
-
-    // Go LoadOrStore: (the value now held, whether it was already there). Lock-free and
-    // allocation-free when the key is present (L3); otherwise like store().
-    std::pair<V, bool> load_or_store(const K& key, const V& value) { return load_or_store_impl(key, value); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::pair<V, bool> load_or_store(const Q& key, const V& value) {
-        return load_or_store_impl(key, value);
-    }
-
-    // Go LoadAndDelete: the removed value, or nullopt. Lock-free when the key is absent.
-    std::optional<V> load_and_delete(const K& key) { return load_and_delete_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load_and_delete(const Q& key) {
-        return load_and_delete_impl(key);
-    }
-
-    // Go Delete; true if the key was present. Lock-free when the key is absent.
-    bool erase(const K& key) { return erase_if_impl(key, always, nothing, "syncmap::sync_map::erase"); }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool erase(const Q& key) {
-        return erase_if_impl(key, always, nothing, "syncmap::sync_map::erase");
-    }
-
-    // Go Swap: stores value and returns the previous one (nullopt if none).
-    std::optional<V> exchange(const K& key, const V& value) { return exchange_impl(key, value); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> exchange(const Q& key, const V& value) {
-        return exchange_impl(key, value);
-    }
-
-    // Go CompareAndSwap: replaces the value with `desired` if it equals `expected`.
-    // Lock-free when it changes nothing because the key is absent or its value differs (L3).
-    bool compare_and_swap(const K& key, const V& expected, const V& desired)
-        requires std::equality_comparable<V>
-    {
-        return compare_and_swap_impl(key, expected, desired);
-    }
-    template <class Q>
-        requires heterogeneous<Q> && std::equality_comparable<V>
-    bool compare_and_swap(const Q& key, const V& expected, const V& desired) {
-        return compare_and_swap_impl(key, expected, desired);
-    }
-
-    // Go CompareAndDelete: erases the key if its value equals `expected`.
-    // Lock-free when it changes nothing (L3).
-    bool compare_and_delete(const K& key, const V& expected)
-        requires std::equality_comparable<V>
-    {
-        return erase_if_impl(
-            key, [&](const V& v) { return v == expected; }, nothing, "syncmap::sync_map::compare_and_delete");
-    }
-    template <class Q>
-        requires heterogeneous<Q> && std::equality_comparable<V>
-    bool compare_and_delete(const Q& key, const V& expected) {
-        return erase_if_impl(
-            key, [&](const V& v) { return v == expected; }, nothing, "syncmap::sync_map::compare_and_delete");
-    }
+    // ---- Go's sync.Map members (detail/go_api.hpp) ----------------------------------
+    //
+    // load, contains, visit, store, load_or_store, load_and_delete, erase, exchange,
+    // compare_and_swap, compare_and_delete: each for a `const K&` key and for any key the
+    // hash and equality accept transparently (a std::string_view or const char* for a
+    // std::string key, with the defaults). Lookups never build a K; writes build one only
+    // for an entry they store (with node storage a replacing store makes a new node, which
+    // holds a K). On this map:
+    //
+    // Reads never wait for a writer (L2): load (the value the key held at some instant of
+    // the call, L1), contains and visit are lock-free (wait-free unless hashing or
+    // comparing blocks), O(1) expected. visit's f(const V&) gets a reference valid only
+    // during f (with inline storage, to a copy) and may call any member of this map.
+    //
+    // Writes block on one leaf lock for a few stores: store, and every write that changes
+    // the map, is O(1) expected, amortised over the occasional leaf split. Writes that
+    // change nothing take no lock and allocate nothing (L3): load_or_store of a present key,
+    // load_and_delete and erase of an absent key, compare_and_swap and compare_and_delete
+    // when the key is absent or its value differs. compare_and_swap and compare_and_delete
+    // need an equality-comparable V.
 
     // ---- Atomic read-modify-write of one key (GUARANTEES.md, "Read-modify-write") -------
     //
@@ -427,7 +336,7 @@ public:
         if constexpr (std::forward_iterator<It>) reserve(size() + static_cast<std::size_t>(std::ranges::distance(first, last)));
         for (; first != last; ++first) {
             const auto& [k, v] = *first;
-            store(k, v);
+            store_impl(k, v);
         }
     }
     void insert(std::initializer_list<std::pair<K, V>> init) { insert(init.begin(), init.end()); }
@@ -1277,6 +1186,17 @@ private:
     }
 
     template <class Q>
+    bool erase_impl(const Q& key) {
+        return erase_if_impl(key, always, nothing, "syncmap::sync_map::erase");
+    }
+
+    template <class Q>
+    bool compare_and_delete_impl(const Q& key, const V& expected) {
+        return erase_if_impl(
+            key, [&](const V& v) { return v == expected; }, nothing, "syncmap::sync_map::compare_and_delete");
+    }
+
+    template <class Q>
     std::optional<V> load_and_delete_impl(const Q& key) {
         std::optional<V> removed;
         erase_if_impl(
@@ -2058,8 +1978,10 @@ private:
 // releases them when destroyed. Move-only; must be destroyed before its map. A snapshot
 // may be read from several threads at once.
 template <class K, class V, class Hash, class KeyEqual, class Storage>
-class sync_map<K, V, Hash, KeyEqual, Storage>::snapshot_type {
+class sync_map<K, V, Hash, KeyEqual, Storage>::snapshot_type
+    : public detail::go_lookup_api<typename sync_map<K, V, Hash, KeyEqual, Storage>::snapshot_type, K, V, Hash, KeyEqual> {
     friend class sync_map;
+    friend class detail::go_lookup_api<snapshot_type, K, V, Hash, KeyEqual>;
 
 public:
     using key_type = K;
@@ -2087,29 +2009,8 @@ public:
     // The map's version clock value this snapshot reads at.
     std::uint64_t version() const noexcept { return at_; }
 
-    std::optional<V> load(const K& key) const { return load_impl(key); }
-    template <class Q>
-        requires heterogeneous<Q>
-    std::optional<V> load(const Q& key) const {
-        return load_impl(key);
-    }
-    bool contains(const K& key) const {
-        return visit(key, [](const V&) {});
-    }
-    template <class Q>
-        requires heterogeneous<Q>
-    bool contains(const Q& key) const {
-        return visit(key, [](const V&) {});
-    }
-    template <class F>
-    bool visit(const K& key, F&& f) const {
-        return map_->visit_in(view(), map_->hash_of(key), key, f);
-    }
-    template <class Q, class F>
-        requires heterogeneous<Q>
-    bool visit(const Q& key, F&& f) const {
-        return map_->visit_in(view(), map_->hash_of(key), key, f);
-    }
+    // load, contains and visit (detail/go_api.hpp), for K and heterogeneous keys: the
+    // snapshot's contents, read without locks, O(1) expected.
 
     // Entries in the snapshot. The first call counts them (O(n)); later calls are O(1).
     std::size_t size() const {
@@ -2284,8 +2185,13 @@ private:
     template <class Q>
     std::optional<V> load_impl(const Q& key) const {
         std::optional<V> out;
-        visit(key, [&](const V& v) { out.emplace(v); });
+        auto copy_out = [&](const V& v) { out.emplace(v); };
+        visit_impl(key, copy_out);
         return out;
+    }
+    template <class Q, class F>
+    bool visit_impl(const Q& key, F& f) const {
+        return map_->visit_in(view(), map_->hash_of(key), key, f);
     }
     std::uint32_t tag() const noexcept {
         return static_cast<std::uint32_t>(detail::mix64(map_->seed_ ^ (at_ * 0x9e3779b97f4a7c15ULL)) >> 32) | 1u;
