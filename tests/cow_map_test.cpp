@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parking_equal.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -373,26 +375,6 @@ TEST(CowMap, SnapshotsRetainOnlyWhatChangedSince) {
     s.reset();
     EXPECT_EQ(counted::live, base);
 }
-
-// A key equality that, once armed for one thread, parks that thread inside its next
-// comparison until released: a writer stopped while holding the writers' mutex.
-struct parking_equal {
-    struct gate {
-        std::atomic<bool> armed{false};
-        std::thread::id who;
-        std::latch parked{1};
-        std::latch release{1};
-    };
-    static inline gate* g = nullptr;
-    bool operator()(u64 a, u64 b) const {
-        if (g != nullptr && g->armed.load() && std::this_thread::get_id() == g->who) {
-            g->armed = false;
-            g->parked.count_down();
-            g->release.wait();
-        }
-        return a == b;
-    }
-};
 
 // CW1 / L2 / L3: while a writer is parked holding the writers' mutex, reads, snapshots,
 // ranges and writes that change nothing all complete. If any of them took the mutex,

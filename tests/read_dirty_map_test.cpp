@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parking_equal.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <latch>
@@ -435,26 +437,6 @@ TEST(ReadDirtyMap, SeedFixesRangeOrder) {
         previous = h;
     }
 }
-
-// A key equality that, once armed for one thread, blocks that thread inside its next
-// comparison until released: a writer parked while holding the map's mutex.
-struct parking_equal {
-    struct gate {
-        std::atomic<bool> armed{false};
-        std::thread::id who;
-        std::latch parked{1};
-        std::latch release{1};
-    };
-    static inline gate* g = nullptr;
-    bool operator()(u64 a, u64 b) const {
-        if (g != nullptr && g->armed.load() && std::this_thread::get_id() == g->who) {
-            g->armed = false;
-            g->parked.count_down();
-            g->release.wait();
-        }
-        return a == b;
-    }
-};
 
 // RD1 / L2 / L3: while a writer is parked holding mu_ (in the middle of storing a key that
 // is only in dirty), every operation on promoted keys completes, and so do operations that
