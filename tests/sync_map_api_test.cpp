@@ -19,11 +19,10 @@
 
 #include "map_api_suite.hpp"
 #include "reference_map.hpp"
+#include "sync_map_types.hpp"
 
 namespace syncmap_test {
 
-using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
-                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
 static_assert(syncmap::sync_map<std::uint64_t, std::uint64_t>::inline_storage);
 static_assert(syncmap::sync_map<small_key, small_value>::inline_storage);
 static_assert(!u64_nodes_map::inline_storage);

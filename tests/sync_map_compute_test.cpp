@@ -18,13 +18,12 @@
 #include <vector>
 
 #include "map_types.hpp"
+#include "sync_map_types.hpp"
 
 namespace syncmap_test {
 namespace {
 
 using u64 = std::uint64_t;
-using u64_nodes_map =
-    syncmap::sync_map<u64, u64, syncmap::hash<u64>, std::equal_to<u64>, syncmap::storage::nodes>;
 
 template <class Map>
 class Compute : public ::testing::Test {};

@@ -126,6 +126,7 @@ void counted_free(void* p) noexcept {
 }  // namespace
 
 #include "replaced_global_new.hpp"
+#include "sync_map_types.hpp"
 
 namespace {
 
@@ -191,8 +192,7 @@ using string_map = syncmap::sync_map<std::string, std::string>;
 // Only allocations can fail. Inline storage (storage::automatic) for uint64 and for the small
 // structs of map_types.hpp, and uint64 forced into nodes.
 using u64_map = syncmap::sync_map<std::uint64_t, std::uint64_t>;
-using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
-                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+using syncmap_test::u64_nodes_map;
 using small_map = syncmap::sync_map<syncmap_test::small_key, syncmap_test::small_value>;
 static_assert(u64_map::inline_storage && small_map::inline_storage && !u64_nodes_map::inline_storage);
 static_assert(!fragile_map::inline_storage && !string_map::inline_storage);

@@ -21,6 +21,7 @@
 
 #include "history_checkers.hpp"
 #include "map_types.hpp"
+#include "sync_map_types.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -50,8 +51,7 @@ using syncmap_test::make;
 // The concurrent checks run on both storages: uint64 inline (storage::automatic), uint64
 // forced into nodes, and a small struct key and value inline (map_types.hpp). The checker
 // works on numbers: keys and values go through syncmap_test::codec.
-using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
-                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+using syncmap_test::u64_nodes_map;
 using small_map = syncmap::sync_map<syncmap_test::small_key, syncmap_test::small_value>;
 using history_maps = ::testing::Types<map_type, u64_nodes_map, small_map>;
 

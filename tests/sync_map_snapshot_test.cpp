@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "map_types.hpp"
+#include "sync_map_types.hpp"
 
 namespace {
 
@@ -71,8 +72,7 @@ template <class K, class V>
 using map_of = syncmap::sync_map<K, V>;
 using u64_map = map_of<std::uint64_t, std::uint64_t>;
 // The same keys and values in nodes (u64_map keeps them inline).
-using u64_nodes_map = syncmap::sync_map<std::uint64_t, std::uint64_t, syncmap::hash<std::uint64_t>,
-                                        std::equal_to<std::uint64_t>, syncmap::storage::nodes>;
+using syncmap_test::u64_nodes_map;
 static_assert(u64_map::inline_storage && !u64_nodes_map::inline_storage);
 using both_storages = ::testing::Types<u64_map, u64_nodes_map>;
 
