@@ -3,25 +3,15 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "core/option_number.hpp"
 #include "value_codec.hpp"
 
 namespace syncmap::soak {
 
 namespace {
 
-double parse_double(std::string_view opt, std::string_view text) {
-    try {
-        std::size_t used = 0;
-        const double v = std::stod(std::string(text), &used);
-        if (used != text.size()) throw std::invalid_argument("");
-        return v;
-    } catch (const std::exception&) {
-        throw std::invalid_argument(std::string(opt) + ": '" + std::string(text) + "' is not a valid number");
-    }
-}
-
 std::uint64_t parse_count(std::string_view opt, std::string_view text) {
-    const double v = parse_double(opt, text);
+    const double v = lab::parse_option_double(opt, text);
     if (v < 0 || v != static_cast<double>(static_cast<std::uint64_t>(v)))
         throw std::invalid_argument(std::string(opt) + ": '" + std::string(text) + "' is not a whole number");
     return static_cast<std::uint64_t>(v);
@@ -44,9 +34,9 @@ options parse_options(int argc, char** argv) {
         if (arg == "-h" || arg == "--help") {
             o.help = true;
         } else if (arg == "--seconds") {
-            o.seconds = positive(parse_double(arg, value()));
+            o.seconds = positive(lab::parse_option_double(arg, value()));
         } else if (arg == "--sample-seconds") {
-            o.sample_seconds = positive(parse_double(arg, value()));
+            o.sample_seconds = positive(lab::parse_option_double(arg, value()));
         } else if (arg == "--keys") {
             o.keys = parse_count(arg, value());
         } else if (arg == "--string-keys") {
@@ -54,11 +44,11 @@ options parse_options(int argc, char** argv) {
         } else if (arg == "--writers") {
             o.writers = static_cast<unsigned>(parse_count(arg, value()));
         } else if (arg == "--clear-every") {
-            o.clear_every = positive(parse_double(arg, value()));
+            o.clear_every = positive(lab::parse_option_double(arg, value()));
         } else if (arg == "--long-snapshot-every") {
-            o.long_snapshot_every = positive(parse_double(arg, value()));
+            o.long_snapshot_every = positive(lab::parse_option_double(arg, value()));
         } else if (arg == "--thread-life") {
-            o.thread_life = positive(parse_double(arg, value()));
+            o.thread_life = positive(lab::parse_option_double(arg, value()));
         } else if (arg == "--seed") {
             o.seed = parse_count(arg, value());
         } else if (arg == "--report") {

@@ -1,37 +1,13 @@
 #include "options.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 #include <string_view>
 
+#include "../core/option_number.hpp"
+
 namespace syncmap::lab {
-
-namespace {
-
-template <class T>
-T parse_number(std::string_view opt, std::string_view text) {
-    T value{};
-    const char* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc() || ptr != end || text.empty())
-        throw std::invalid_argument(std::string(opt) + ": '" + std::string(text) + "' is not a valid number");
-    return value;
-}
-
-double parse_double(std::string_view opt, std::string_view text) {
-    try {
-        std::size_t used = 0;
-        const double v = std::stod(std::string(text), &used);
-        if (used != text.size()) throw std::invalid_argument("");
-        return v;
-    } catch (const std::exception&) {
-        throw std::invalid_argument(std::string(opt) + ": '" + std::string(text) + "' is not a valid number");
-    }
-}
-
-}  // namespace
 
 options parse_options(int argc, char** argv) {
     options o;
@@ -54,32 +30,32 @@ options parse_options(int argc, char** argv) {
             std::string_view list = value();
             while (!list.empty()) {
                 const auto comma = list.find(',');
-                const auto t = parse_number<unsigned>("--threads", list.substr(0, comma));
+                const auto t = parse_option_number<unsigned>("--threads", list.substr(0, comma));
                 if (t < 1 || t > 64) throw std::invalid_argument("--threads: " + std::to_string(t) + " is outside 1..64");
                 threads.push_back(t);
                 list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
             }
         } else if (arg == "--seconds") {
             seconds_given = true;
-            o.config.seconds = parse_double("--seconds", value());
+            o.config.seconds = parse_option_double("--seconds", value());
             if (!(o.config.seconds > 0 && o.config.seconds <= 600))
                 throw std::invalid_argument("--seconds: must be in (0, 600]");
         } else if (arg == "--ops") {
-            o.config.ops_per_thread = parse_number<std::uint64_t>("--ops", value());
+            o.config.ops_per_thread = parse_option_number<std::uint64_t>("--ops", value());
             if (o.config.ops_per_thread == 0) throw std::invalid_argument("--ops: must be at least 1");
         } else if (arg == "--keys") {
-            o.config.keys = parse_number<std::size_t>("--keys", value());
+            o.config.keys = parse_option_number<std::size_t>("--keys", value());
             if (o.config.keys < 16 || o.config.keys > (1u << 22))
                 throw std::invalid_argument("--keys: must be in 16..4194304");
         } else if (arg == "--zipf") {
-            o.config.zipf = parse_double("--zipf", value());
+            o.config.zipf = parse_option_double("--zipf", value());
             if (!(o.config.zipf > 0 && o.config.zipf <= 3)) throw std::invalid_argument("--zipf: must be in (0, 3]");
         } else if (arg == "--traversals") {
             traversals_given = true;
-            o.config.max_traversals = parse_number<std::size_t>("--traversals", value());
+            o.config.max_traversals = parse_option_number<std::size_t>("--traversals", value());
             if (o.config.max_traversals < 2) throw std::invalid_argument("--traversals: must be at least 2");
         } else if (arg == "--skew") {
-            o.config.skew = parse_number<timestamp>("--skew", value());
+            o.config.skew = parse_option_number<timestamp>("--skew", value());
             if (o.config.skew < 0 || o.config.skew > 1000000000) throw std::invalid_argument("--skew: must be in 0..1e9 ns");
         } else if (arg == "--scenario") {
             o.scenarios.emplace_back(value());
@@ -94,7 +70,7 @@ options parse_options(int argc, char** argv) {
                 from = comma + 1;
             }
         } else if (arg == "--seed") {
-            o.config.seed = parse_number<std::uint64_t>("--seed", value());
+            o.config.seed = parse_option_number<std::uint64_t>("--seed", value());
         } else if (arg == "--json") {
             o.json_path = value();
         } else if (arg == "--report") {
