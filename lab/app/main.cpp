@@ -133,10 +133,7 @@ int run(int argc, char** argv) {
             if (j.c->origin == "syncmap") throw;
             std::fprintf(stderr, "syncmap-lab: %s on %s, %u threads: %s\n", j.c->name.c_str(), j.s->name.c_str(),
                          j.threads, ex.what());
-            scenario_result failed;
-            failed.scenario = j.s->name;
-            failed.container = j.c->name;
-            failed.threads = j.threads;
+            scenario_result failed = result_for(j.s->name, *j.c, j.threads);
             failed.note = std::string("run failed: ") + ex.what();
             runs.push_back(std::move(failed));
         }

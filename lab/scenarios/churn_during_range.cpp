@@ -99,10 +99,7 @@ std::vector<scenario_result> run_churn_during_range(const adapter_entry& e, cons
 
     const std::size_t n = cfg.keys ? cfg.keys : 1024;
     const std::size_t half = n / 2;
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
 
     ranged_workload w;
     w.writers = cfg.threads;

@@ -44,11 +44,16 @@ void measure_writer_latency(const history& h, scenario_result& r, std::uint16_t 
     r.metric("write max us", static_cast<double>(latency.back()) / 1000.0);
 }
 
-scenario_result unsupported(const std::string& scenario, const adapter_entry& e, unsigned threads, std::string why) {
+scenario_result result_for(const std::string& scenario, const adapter_entry& e, unsigned threads) {
     scenario_result r;
     r.scenario = scenario;
     r.container = e.name;
     r.threads = threads;
+    return r;
+}
+
+scenario_result unsupported(const std::string& scenario, const adapter_entry& e, unsigned threads, std::string why) {
+    scenario_result r = result_for(scenario, e, threads);
     r.supported = false;
     r.note = std::move(why);
     return r;

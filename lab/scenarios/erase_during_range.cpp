@@ -25,10 +25,7 @@ std::vector<scenario_result> run_erase_during_range(const adapter_entry& e, cons
 
     const std::size_t n = cfg.keys ? cfg.keys : 1024;
     const std::size_t quarter = n / 4, half = n / 2;
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
     const bool in_callback = caps.range_reentrant;
     r.variant = in_callback ? "writers + callback" : "writers only";
     if (!in_callback) r.note = "the range callback may not call the map: erasures come from writer threads only";

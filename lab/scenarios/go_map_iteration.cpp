@@ -27,10 +27,7 @@ std::vector<scenario_result> run_go_map_iteration(const adapter_entry& e, const 
                                                          : "no iteration with mutation")};
     }
     using clock = std::chrono::steady_clock;
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = 1;
+    scenario_result r = result_for(name, e, 1);
 
     std::mt19937_64 rng(cfg.seed * 0x9e3779b97f4a7c15ULL + 7);
     const std::size_t passes = std::max<std::size_t>(cfg.max_traversals, 10);

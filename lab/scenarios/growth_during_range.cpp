@@ -22,10 +22,7 @@ std::vector<scenario_result> run_growth_during_range(const adapter_entry& e, con
     }
     constexpr std::size_t initial = 16;
     const std::size_t inserted = cfg.keys ? cfg.keys : 32768;
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
 
     const auto t0 = std::chrono::steady_clock::now();
     std::uint64_t repetitions = 0;

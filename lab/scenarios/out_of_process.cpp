@@ -58,14 +58,6 @@ peer_history run_peer(const out_of_process_peer& peer, const peer_spec& spec, do
     }
 }
 
-scenario_result base_result(const scenario& s, const adapter_entry& e, unsigned threads) {
-    scenario_result r;
-    r.scenario = s.name;
-    r.container = e.name;
-    r.threads = threads;
-    return r;
-}
-
 // go-map-iteration on a single-thread peer: the iteration log replayed through the G1
 // model, step by step, exactly as the in-process scenario checks go_map.
 void check_iteration_log(const std::vector<iteration_event>& log, scenario_result& r) {
@@ -144,7 +136,7 @@ std::vector<scenario_result> run_out_of_process(const scenario& s, const adapter
         return {unsupported(s.name, e, threads, "not installed: " + peer.command.front() + " is missing")};
 
     const auto t0 = std::chrono::steady_clock::now();
-    scenario_result r = base_result(s, e, threads);
+    scenario_result r = result_for(s.name, e, threads);
     peer_spec spec;
     spec.map = peer.map;
     spec.seed = cfg.seed;

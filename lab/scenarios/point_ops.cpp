@@ -20,10 +20,7 @@ std::vector<scenario_result> run_point_ops(const adapter_entry& e, const scenari
             out.push_back(unsupported("point-ops", e, cfg.threads, "single-threaded map"));
             return out;
         }
-        scenario_result r;
-        r.scenario = "point-ops";
-        r.container = e.name;
-        r.threads = cfg.threads;
+        scenario_result r = result_for("point-ops", e, cfg.threads);
         r.variant = v.zipf > 0 ? "zipf " + std::to_string(v.zipf).substr(0, 4) : v.name;
         point_workload w;
         w.keys = cfg.keys ? cfg.keys : 256;

@@ -41,10 +41,7 @@ std::vector<scenario_result> run_retired_memory(const adapter_entry& e, const sc
     const auto per_item = std::chrono::duration_cast<clock::duration>(
         std::chrono::duration<double>(traversal_seconds / static_cast<double>(n)));
 
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
     if (!caps.scan) r.note = "no cursor scan: only range is measured";
 
     for (key_type k = 0; k < n; ++k) map->store(k, k + 1);

@@ -53,10 +53,7 @@ scenario_result run_variant(const adapter_entry& e, const scenario_config& cfg, 
     const std::size_t stable = n / 4;
     const key_type fresh_end = static_cast<key_type>(8 * n);
 
-    scenario_result r;
-    r.scenario = "scan-pass";
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for("scan-pass", e, cfg.threads);
     r.variant = with_clear ? "churn + clear" : "churn + growth";
 
     auto erase = [&](thread_recorder& rec, key_type k) {

@@ -77,6 +77,9 @@ const std::vector<scenario>& all_scenarios();
 void check_history(const history& h, scenario_result& r, timestamp skew, bool check_l1 = true);
 void measure_writer_latency(const history& h, scenario_result& r, std::uint16_t first_writer,
                             std::uint16_t end_writer);
+// An empty result of `scenario` on e's container at `threads` threads, to fill in; or one
+// marked unsupported, with the reason.
+scenario_result result_for(const std::string& scenario, const adapter_entry& e, unsigned threads);
 scenario_result unsupported(const std::string& scenario, const adapter_entry& e, unsigned threads,
                             std::string why);
 

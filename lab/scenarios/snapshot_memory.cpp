@@ -34,10 +34,7 @@ std::vector<scenario_result> run_snapshot_memory(const adapter_entry& e, const s
     const double life_seconds = std::clamp(cfg.seconds * 2.5, 0.1, 0.5);
     const double quiet_seconds = life_seconds / 3;
 
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
     r.note = "retained counts " + std::string(map->counters().retained_unit);
 
     for (key_type k = 0; k < n; ++k) map->store(k, k + 1);

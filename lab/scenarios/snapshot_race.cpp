@@ -174,10 +174,7 @@ std::vector<scenario_result> run_snapshot_race(const adapter_entry& e, const sce
 
     using clock = std::chrono::steady_clock;
     const std::size_t n = cfg.keys ? cfg.keys : 64;
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
 
     op_mix mix;
     mix.weight[static_cast<std::size_t>(op_kind::store)] = 30;

@@ -132,10 +132,7 @@ std::vector<scenario_result> run_snapshot_under_churn(const adapter_entry& e, co
 
     using clock = std::chrono::steady_clock;
     const std::size_t n = cfg.keys ? cfg.keys : 1024;
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
     r.variant = caps.clear ? "writes + clear" : "writes";
     if (!caps.clear) r.note = "no concurrent clear(): the map only grows and churns";
     if (!caps.snapshot_scan) r.note += std::string(r.note.empty() ? "" : "; ") + "no chunked snapshot scan (C4)";

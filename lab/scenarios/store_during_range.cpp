@@ -21,10 +21,7 @@ std::vector<scenario_result> run_store_during_range(const adapter_entry& e, cons
     const std::size_t n = cfg.keys ? cfg.keys : 1024;
     const std::size_t half = n / 2;
     const bool can_delete = caps.can_delete();
-    scenario_result r;
-    r.scenario = "store-during-range";
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for("store-during-range", e, cfg.threads);
     if (!can_delete) {
         r.variant = "inserts only";
         r.note = "the map cannot erase concurrently: fresh keys are only inserted";

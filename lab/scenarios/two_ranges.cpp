@@ -22,10 +22,7 @@ std::vector<scenario_result> run_two_ranges(const adapter_entry& e, const scenar
     const std::size_t n = cfg.keys ? cfg.keys : 1024;
     const std::size_t half = n / 2;
     const bool can_delete = caps.can_delete();
-    scenario_result r;
-    r.scenario = name;
-    r.container = e.name;
-    r.threads = cfg.threads;
+    scenario_result r = result_for(name, e, cfg.threads);
     if (!can_delete) r.variant = "overwrites only";
 
     ranged_workload w;
