@@ -41,6 +41,20 @@
 
 namespace proto {
 
+// Built with ThreadSanitizer or AddressSanitizer (GCC's macros, clang's __has_feature):
+// the tests explore fewer schedules there, each run being many times slower.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+#else
+inline constexpr bool sanitized = false;
+#endif
+
 // ---- Strategies ------------------------------------------------------------------------
 
 class strategy {
