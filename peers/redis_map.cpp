@@ -26,21 +26,13 @@
 #include <unordered_map>
 
 #include "../lab/scenarios/out_of_process.hpp"
+#include "hiredis_ptr.hpp"
 #include "peers.hpp"
 #include "redis_server.hpp"
 
 namespace syncmap::lab::peers {
 
 namespace {
-
-struct reply_deleter {
-    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
-struct context_deleter {
-    void operator()(redisContext* c) const noexcept { redisFree(c); }
-};
-using context_ptr = std::unique_ptr<redisContext, context_deleter>;
 
 enum class layout { keyspace, hash, cluster };
 

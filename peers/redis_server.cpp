@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "../lab/core/child_process.hpp"
+#include "hiredis_ptr.hpp"
 
 namespace syncmap::lab::peers {
 
@@ -19,15 +20,6 @@ struct redis_deployment::server {
 };
 
 namespace {
-
-struct reply_deleter {
-    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
-struct context_deleter {
-    void operator()(redisContext* c) const noexcept { redisFree(c); }
-};
-using context_ptr = std::unique_ptr<redisContext, context_deleter>;
 
 context_ptr try_connect(const redis_endpoint& e) {
     const timeval timeout{1, 0};
