@@ -21,16 +21,10 @@ struct etcd_cluster::member {
 
 bool etcd_installed() { return program_exists("etcd"); }
 
-etcd_cluster::temporary_dir::~temporary_dir() {
-    std::error_code ignored;
-    if (!path.empty()) std::filesystem::remove_all(path, ignored);
-}
-
-etcd_cluster::etcd_cluster() {
-    std::string pattern = (std::filesystem::is_directory("/dev/shm") && ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    pattern += "/syncmap-lab-etcd-XXXXXX";
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("etcd: cannot create a temporary directory");
-    dir_.path = pattern;
+// On tmpfs where there is one: etcd syncs its log on every write.
+etcd_cluster::etcd_cluster()
+    : dir_(std::filesystem::is_directory("/dev/shm") && ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+           "syncmap-lab-etcd-") {
     {
         const child_outcome v = run_child({"etcd", "--version"}, "", 10);
         version_ = v.out.substr(0, v.out.find('\n'));
@@ -48,7 +42,7 @@ etcd_cluster::etcd_cluster() {
         const std::string client = "http://127.0.0.1:" + std::to_string(client_ports_[i]);
         const std::string peer = "http://127.0.0.1:" + std::to_string(peer_ports[i]);
         members_.push_back(std::make_unique<member>(std::vector<std::string>{
-            "etcd", "--name", "m" + std::to_string(i), "--data-dir", dir_.path + "/m" + std::to_string(i),
+            "etcd", "--name", "m" + std::to_string(i), "--data-dir", dir_.path() + "/m" + std::to_string(i),
             "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer, "--initial-cluster", initial, "--initial-cluster-state", "new",
             "--initial-cluster-token", "syncmap-lab", "--logger", "zap", "--log-level", "error"}));

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "../lab/core/temporary_dir.hpp"
+
 namespace syncmap::lab::peers {
 
 class etcd_cluster {
@@ -26,10 +28,6 @@ public:
 
 private:
     struct member;
-    struct temporary_dir {
-        std::string path;
-        ~temporary_dir();
-    };
     temporary_dir dir_;  // declared first: removed after the members have stopped
     std::vector<std::unique_ptr<member>> members_;
     std::vector<int> client_ports_;

@@ -59,10 +59,7 @@ bool redis_installed(redis_deployment::kind k) {
     return program_exists("redis-server") && (k == redis_deployment::kind::standalone || program_exists("redis-cli"));
 }
 
-redis_deployment::redis_deployment(kind k) {
-    char pattern[] = "/tmp/syncmap-lab-redis-XXXXXX";
-    if (!::mkdtemp(pattern)) throw std::runtime_error("redis: cannot create a temporary directory");
-    dir_.path = pattern;
+redis_deployment::redis_deployment(kind k) : dir_("/tmp", "syncmap-lab-redis-") {
     {
         const child_outcome v = run_child({"redis-server", "--version"}, "", 10);
         version_ = v.out.substr(0, v.out.find('\n'));
@@ -73,11 +70,11 @@ redis_deployment::redis_deployment(kind k) {
         e.port = free_loopback_port();
         std::vector<std::string> argv = {"redis-server", "--port", std::to_string(e.port), "--bind", "127.0.0.1",
                                          "--protected-mode", "yes", "--save", "", "--appendonly", "no",
-                                         "--daemonize", "no", "--dir", dir_.path, "--logfile", ""};
+                                         "--daemonize", "no", "--dir", dir_.path(), "--logfile", ""};
         if (k == kind::cluster) {
             // The cluster bus gets a port of its own too (Redis 7's cluster-port), so that
             // the default port + 10000 can never leave the range or collide.
-            const std::string conf = dir_.path + "/nodes-" + std::to_string(e.port) + ".conf";
+            const std::string conf = dir_.path() + "/nodes-" + std::to_string(e.port) + ".conf";
             for (std::string a : {"--cluster-enabled", "yes", "--cluster-config-file"}) argv.push_back(a);
             argv.push_back(conf);
             argv.push_back("--cluster-port");
@@ -127,11 +124,6 @@ redis_deployment::redis_deployment(kind k) {
 
 // Each service_process member stops its server and reaps it; then the directory goes.
 redis_deployment::~redis_deployment() = default;
-
-redis_deployment::temporary_dir::~temporary_dir() {
-    std::error_code ignored;
-    if (!path.empty()) std::filesystem::remove_all(path, ignored);
-}
 
 redis_deployment& redis_deployment::shared(kind k) {
     // Started on first use, destroyed (servers stopped) at the lab's exit.

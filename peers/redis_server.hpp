@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "../lab/core/temporary_dir.hpp"
+
 namespace syncmap::lab::peers {
 
 struct redis_endpoint {
@@ -43,10 +45,6 @@ public:
 
 private:
     struct server;
-    struct temporary_dir {
-        std::string path;
-        ~temporary_dir();
-    };
     temporary_dir dir_;  // declared first: removed after the servers have stopped
     std::vector<std::unique_ptr<server>> servers_;
     std::vector<redis_endpoint> nodes_;
